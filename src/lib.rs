@@ -1,0 +1,123 @@
+//! # streamdsl
+//!
+//! Spark Streaming's DStream model, compiled. Declare a pipeline with [`stream!`]; `cargo
+//! build` checks it (unknown operators, undefined streams, streams that reach no output, keyed
+//! operators on non-pairs, closures of the wrong type) and turns it into one monomorphized
+//! per-batch function. The runtime feeds it batches on interval ticks and runs its outputs.
+//!
+//! ```
+//! use streamdsl::prelude::*;
+//!
+//! stream! {
+//!     /// Word count over lines of text (Spark's NetworkWordCount, on any input).
+//!     pub pipeline WordCount {
+//!         batch = 1s;
+//!         input lines: &str;      // `&str`: records are borrowed from the batch, no copies
+//!         let counts = lines
+//!             .flat_map(|line| line.split(' '))
+//!             .map(|word| (word, 1u64))
+//!             .reduce_by_key(|a, b| a + b);
+//!         counts.pprint();
+//!     }
+//! }
+//!
+//! # fn main() -> streamdsl::Result<()> {
+//! let lines = queue_stream(vec![vec!["to be or not to be".to_string()]]);
+//! StreamingContext::new().run_until_finished(WordCount::new().lines(lines))
+//! # }
+//! ```
+//!
+//! ## The language
+//!
+//! ```text
+//! stream! {
+//!     [attributes] [pub] pipeline Name[(param: Type, …)] {
+//!         batch = <duration>;                 // 500ms, 1s, 1.5s, 2min, 1h
+//!         input <name>: <Type>;               // one or more; bound at run time
+//!         let <name>[: <RecordType>] = <stream>.<operator>(…)…;
+//!         <stream>[.<operator>(…)…].<output>(…);
+//!     }
+//! }
+//! ```
+//!
+//! * **Inputs** are typed ports, bound when the pipeline is built:
+//!   `Name::new(params…).<input>(source)`. An input declared `&T` (e.g. `&str`) is fed with
+//!   owned records (`String`) and lends them to the pipeline, so words split from a line are
+//!   slices of it and nothing is copied.
+//! * **Parameters** are values given to `Name::new`; operator arguments and closures see them
+//!   as references (`&T`).
+//! * **Closures** run record by record; chains of `map`, `flat_map`, `filter`, `map_values`,
+//!   `flat_map_values` are fused into one loop. A closure is created once per batch.
+//! * A stream read by more than one operator or output must have `Clone` records; a stream
+//!   with an output must have `Debug` records.
+//!
+//! ## Operators (Spark's names in snake_case)
+//!
+//! | operator | records in → out |
+//! |---|---|
+//! | `map(f)` | `T` → `f(T)` |
+//! | `flat_map(f)` | `T` → each item of `f(T)` |
+//! | `filter(p)` | `T` → `T` where `p(&T)` |
+//! | `map_values(f)` | `(K, V)` → `(K, f(V))` |
+//! | `flat_map_values(f)` | `(K, V)` → `(K, W)` for each `W` in `f(V)` |
+//! | `repartition(n)` | same records, `n` partitions |
+//! | `glom()` | one `Vec<T>` per partition |
+//! | `reduce(f)` | one record per batch, none if empty |
+//! | `count()` | one `u64` per batch, `0` if empty |
+//! | `count_by_value(n?)` | `(T, u64)` per distinct record |
+//! | `reduce_by_key(f, n?)` | `(K, V)` per key, values combined by `f` |
+//! | `group_by_key(n?)` | `(K, Vec<V>)` per key |
+//! | `a.union(b, …)` | records of all streams (same record type) |
+//! | `a.join(b, n?)` | `(K, (V, W))` |
+//! | `a.left_outer_join(b, n?)` | `(K, (V, Option<W>))` |
+//! | `a.right_outer_join(b, n?)` | `(K, (Option<V>, W))` |
+//! | `a.full_outer_join(b, n?)` | `(K, (Option<V>, Option<W>))` |
+//! | `a.cogroup(b, n?)` | `(K, (Vec<V>, Vec<W>))` |
+//! | `transform(f)` | `f(Batch<T>)` or `f(Time, Batch<T>)` → a `Vec` or `Batch` |
+//!
+//! `n?` is an optional partition count; without it keyed operators use the context's default
+//! parallelism. Joins and cogroup only combine records of the same batch time, as in Spark.
+//!
+//! ## Outputs
+//!
+//! * `pprint(n?)`: the first `n` records (10 by default) of each batch in PySpark's format,
+//!   each rendered with `{:?}`.
+//! * `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: any code per batch; it may
+//!   return `Result<(), E>`, errors are reported by [`Running::await_termination`].
+//!
+//! Outputs run in declaration order at every batch, empty batches included.
+//!
+//! ## Testing
+//!
+//! [`testing::Harness`] runs a pipeline on a manual clock and captures each output per batch:
+//!
+//! ```
+//! use streamdsl::prelude::*;
+//! use streamdsl::testing::Harness;
+//!
+//! stream! {
+//!     pipeline Evens {
+//!         batch = 1s;
+//!         input numbers: i64;
+//!         numbers.filter(|n| n % 2 == 0).count().pprint();
+//!     }
+//! }
+//!
+//! let run = Harness::new(Evens::new().numbers(queue_stream(vec![vec![1, 2, 4], vec![]])))
+//!     .run(2)
+//!     .unwrap();
+//! assert_eq!(run.output(0).records_at(1000), ["2"]);
+//! assert_eq!(run.output(0).records_at(2000), ["0"]); // empty batch: count is 0
+//! ```
+
+pub use streamdsl_macros::stream;
+pub use streamdsl_runtime::*;
+
+/// What a pipeline program needs: `use streamdsl::prelude::*;`.
+pub mod prelude {
+    pub use streamdsl_macros::stream;
+    pub use streamdsl_runtime::{
+        Batch, BatchInfo, InputStream, ManualClock, Pipeline, Running, StopMode, StreamingContext,
+        StreamingListener, Time, queue_stream,
+    };
+}

@@ -1,0 +1,264 @@
+//! Layer 2, graph: names resolved, method chains turned into a DAG of operator nodes, and the
+//! pipeline's settings read. Checks here: unknown operators (with a suggestion), names bound
+//! twice, undefined streams, outputs in the wrong place.
+
+use crate::diagnostics::Diagnostics;
+use crate::duration::parse_duration;
+use crate::ops::{self, OperatorSpec};
+use crate::parse::{Call, Chain, Param, PipelineDecl, Statement};
+use crate::suggest::suggest_operator;
+use proc_macro2::Span;
+use std::collections::HashMap;
+use syn::{Expr, Ident, Type};
+
+pub type NodeId = usize;
+
+pub struct Graph<'a> {
+    pub decl: &'a PipelineDecl,
+    pub nodes: Vec<Node<'a>>,
+    pub outputs: Vec<Output<'a>>,
+    /// Batch interval in milliseconds, if set correctly.
+    pub batch_ms: Option<u64>,
+    /// What each name of the pipeline stands for.
+    pub names: HashMap<String, Binding>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Binding {
+    Stream(NodeId),
+    Param,
+}
+
+pub struct Node<'a> {
+    pub kind: NodeKind<'a>,
+    /// The `let` or `input` name bound to this node, if any.
+    pub name: Option<&'a Ident>,
+    /// The type annotation of its `let`, if any.
+    pub annotation: Option<&'a Type>,
+    /// How messages and the test harness call this stream: its name, or `root.op.op`.
+    pub label: String,
+    /// The stream inputs of the node: the receiver first, then stream arguments (filled by
+    /// the validator).
+    pub inputs: Vec<NodeId>,
+    /// The non-stream arguments (filled by the validator).
+    pub values: Vec<&'a Expr>,
+}
+
+pub enum NodeKind<'a> {
+    Input { ty: &'a Type },
+    Op { spec: &'static OperatorSpec, call: &'a Call },
+}
+
+pub struct Output<'a> {
+    pub spec: &'static OperatorSpec,
+    pub call: &'a Call,
+    pub node: NodeId,
+    pub values: Vec<&'a Expr>,
+}
+
+impl Node<'_> {
+    pub fn spec(&self) -> Option<&'static OperatorSpec> {
+        match self.kind {
+            NodeKind::Op { spec, .. } => Some(spec),
+            NodeKind::Input { .. } => None,
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match (&self.kind, self.name) {
+            (_, Some(name)) => name.span(),
+            (NodeKind::Op { call, .. }, None) => call.method.span(),
+            (NodeKind::Input { .. }, None) => Span::call_site(),
+        }
+    }
+}
+
+/// Names the generated pipeline type uses itself; inputs cannot take them.
+const RESERVED_INPUT_NAMES: &[&str] = &["new", "info", "take_inputs", "run_batch"];
+
+pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
+    let mut g = Graph { decl, nodes: Vec::new(), outputs: Vec::new(), batch_ms: None, names: HashMap::new() };
+    for Param { name, .. } in &decl.params {
+        g.bind(name, Binding::Param, diags);
+    }
+    let mut batch_seen: Option<Span> = None;
+    for statement in &decl.statements {
+        match statement {
+            Statement::Batch { keyword, value } => {
+                if batch_seen.is_some() {
+                    diags.error(keyword.span(), "the batch interval is set twice; keep one `batch = …;`");
+                    continue;
+                }
+                batch_seen = Some(keyword.span());
+                match parse_duration(value) {
+                    Ok(ms) => g.batch_ms = Some(ms),
+                    Err(msg) => diags.error(syn::spanned::Spanned::span(value), format!("invalid batch interval: {msg}")),
+                }
+            }
+            Statement::Input { name, ty } => {
+                if RESERVED_INPUT_NAMES.contains(&name.to_string().as_str()) {
+                    diags.error(
+                        name.span(),
+                        format!("an input cannot be named `{name}`: the pipeline type has a method of that name; rename the input"),
+                    );
+                }
+                let id = g.push(Node {
+                    kind: NodeKind::Input { ty },
+                    name: Some(name),
+                    annotation: None,
+                    label: name.to_string(),
+                    inputs: Vec::new(),
+                    values: Vec::new(),
+                });
+                g.bind(name, Binding::Stream(id), diags);
+            }
+            Statement::Let { name, ty, chain } => {
+                if let Some(last) = chain.calls.last()
+                    && let Some(spec) = ops::lookup(&last.method.to_string())
+                    && spec.is_output()
+                {
+                    diags.error(
+                        last.method.span(),
+                        format!("`{}` is an output and gives no stream to bind; write `{}.{}(…);` as a statement of its own", spec.name, name, spec.name),
+                    );
+                    continue;
+                }
+                let Some(id) = g.chain(chain, false, diags) else { continue };
+                if chain.calls.is_empty() {
+                    diags.error(
+                        name.span(),
+                        format!("`{name}` would only rename `{}`; use `{}` directly", chain.root, chain.root),
+                    );
+                    g.bind(name, Binding::Stream(id), diags);
+                    continue;
+                }
+                let node = &mut g.nodes[id];
+                node.name = Some(name);
+                node.annotation = ty.as_ref();
+                node.label = name.to_string();
+                g.bind(name, Binding::Stream(id), diags);
+            }
+            Statement::Output { chain } => {
+                let Some(last) = chain.calls.last() else {
+                    diags.error(
+                        chain.root.span(),
+                        format!("`{}` alone does nothing; add an output such as `{}.pprint();`", chain.root, chain.root),
+                    );
+                    continue;
+                };
+                match ops::lookup(&last.method.to_string()) {
+                    Some(spec) if spec.is_output() => {
+                        if let Some(node) = g.chain(chain, true, diags) {
+                            g.outputs.push(Output { spec, call: last, node, values: Vec::new() });
+                        }
+                    }
+                    Some(_) => {
+                        g.chain(chain, true, diags);
+                        diags.error(
+                            last.span,
+                            "this stream is computed but never used: bind it with `let name = …;` or end the statement with an output such as `.pprint()`",
+                        );
+                    }
+                    None => {
+                        g.chain(chain, true, diags);
+                    }
+                }
+            }
+        }
+    }
+    if batch_seen.is_none() {
+        diags.error(
+            decl.name.span(),
+            format!("pipeline `{}` has no batch interval; add `batch = 1s;` (or another duration) to its body", decl.name),
+        );
+    }
+    g
+}
+
+impl<'a> Graph<'a> {
+    fn push(&mut self, node: Node<'a>) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn bind(&mut self, name: &Ident, binding: Binding, diags: &mut Diagnostics) {
+        let key = name.to_string();
+        if key.starts_with("__") {
+            diags.error(name.span(), "names starting with `__` are reserved for generated code");
+        }
+        if self.names.insert(key, binding).is_some() {
+            diags.error(
+                name.span(),
+                format!("`{name}` is already defined in this pipeline; streams, inputs and parameters need distinct names"),
+            );
+        }
+    }
+
+    /// The stream a name stands for, or an error naming what it is instead.
+    pub fn resolve(&self, name: &Ident, diags: &mut Diagnostics) -> Option<NodeId> {
+        match self.names.get(&name.to_string()) {
+            Some(Binding::Stream(id)) => Some(*id),
+            Some(Binding::Param) => {
+                diags.error(name.span(), format!("`{name}` is a parameter of the pipeline, not a stream"));
+                None
+            }
+            None => {
+                let streams = self.names.iter().filter(|(_, b)| matches!(b, Binding::Stream(_)));
+                let hint = crate::suggest::closest(&name.to_string(), streams.map(|(n, _)| n.as_str()))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                diags.error(
+                    name.span(),
+                    format!("no stream named `{name}` in pipeline `{}` (streams must be defined before use){hint}", self.decl.name),
+                );
+                None
+            }
+        }
+    }
+
+    /// Adds the nodes of a chain; returns the last one. With `ends_in_output`, the chain's last
+    /// call is an output and gets no node.
+    fn chain(&mut self, chain: &'a Chain, ends_in_output: bool, diags: &mut Diagnostics) -> Option<NodeId> {
+        let mut current = self.resolve(&chain.root, diags)?;
+        let mut label = self.nodes[current].label.clone();
+        let transforms = if ends_in_output { chain.calls.len().saturating_sub(1) } else { chain.calls.len() };
+        for call in &chain.calls[..transforms] {
+            let name = call.method.to_string();
+            let Some(spec) = ops::lookup(&name) else {
+                diags.error(call.method.span(), unknown_operator(&name));
+                return None;
+            };
+            if spec.is_output() {
+                diags.error(
+                    call.method.span(),
+                    format!("`{name}` is an output and must end the statement; nothing can follow it"),
+                );
+                return None;
+            }
+            label = format!("{label}.{name}");
+            current = self.push(Node {
+                kind: NodeKind::Op { spec, call },
+                name: None,
+                annotation: None,
+                label: label.clone(),
+                inputs: vec![current],
+                values: Vec::new(),
+            });
+        }
+        if ends_in_output && let Some(last) = chain.calls.last() {
+            let name = last.method.to_string();
+            if ops::lookup(&name).is_none() {
+                diags.error(last.method.span(), unknown_operator(&name));
+                return None;
+            }
+        }
+        Some(current)
+    }
+}
+
+fn unknown_operator(name: &str) -> String {
+    match suggest_operator(name) {
+        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
+        None => format!("unknown operator `{name}`; see the operator list in the streamdsl docs"),
+    }
+}

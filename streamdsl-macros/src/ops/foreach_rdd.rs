@@ -1,0 +1,30 @@
+//! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
+//! batch, for custom sinks.
+
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, is_closure_with_params};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote_spanned;
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "foreach_rdd",
+    spark_name: "foreachRDD",
+    args: &[ArgSpec::required("function", ArgKind::Function)],
+    codegen: Codegen::Output(emit),
+};
+
+fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
+    let (ctx, index, f, user, marker) =
+        (&call.ctx, call.output_index, &call.closure, call.value(0), &call.marker);
+    let with_time = user.is_some_and(|u| is_closure_with_params(u, 2));
+    let (check, invoke) = if with_time {
+        (quote::quote!(check), quote::quote!(#f(__out.time(), __batch)))
+    } else {
+        (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
+    };
+    quote_spanned!(call.method.span()=>
+        let mut #f = ::streamdsl::__private::outputs::foreach_rdd::#check(&#marker, #user);
+        #ctx.output(#index, &#batch, |__out, __batch| {
+            ::streamdsl::__private::OutputResult::into_output_result(#invoke)
+        });
+    )
+}

@@ -1,0 +1,12 @@
+//! `glom()`: one record per partition, holding the partition's records.
+
+use super::{Breaker, Codegen, OperatorSpec, simple_sink};
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "glom",
+    spark_name: "glom",
+    args: &[],
+    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+};
+
+simple_sink!(glom, |call, _marker| ());

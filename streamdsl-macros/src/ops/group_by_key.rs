@@ -1,0 +1,12 @@
+//! `group_by_key(partitions?)`: per batch, `(key, values)`.
+
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, simple_sink};
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "group_by_key",
+    spark_name: "groupByKey",
+    args: &[ArgSpec::optional("partitions", ArgKind::Value)],
+    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+};
+
+simple_sink!(group_by_key, |call, marker| (quote::quote!(&#marker), call.partitions(0)));

@@ -1,0 +1,24 @@
+//! `map(f)`: one record out per record in.
+
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned};
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "map",
+    spark_name: "map",
+    args: &[ArgSpec::required("function", ArgKind::Function)],
+    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+};
+
+fn setup(call: &OpCall, input: &Ident) -> TokenStream {
+    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
+    quote_spanned!(call.method.span()=>
+        let (mut #f, #m) = ::streamdsl::__private::ops::map::check(&#input, #user);
+    )
+}
+
+fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
+    let f = &call.closure;
+    quote!(let __r = #f(__r); #rest)
+}

@@ -1,0 +1,210 @@
+//! The operator table: one [`OperatorSpec`] per operator, each in a file named after it,
+//! holding what the validator checks (arguments, role) and the operator's code generation.
+//! Adding an operator means adding one file and one line in [`TABLE`].
+
+use proc_macro2::{Ident, TokenStream};
+use syn::Expr;
+
+mod cogroup;
+mod count;
+mod count_by_value;
+mod filter;
+mod flat_map;
+mod flat_map_values;
+mod foreach_rdd;
+mod glom;
+mod group_by_key;
+mod join;
+mod map;
+mod map_values;
+mod pprint;
+mod reduce;
+mod reduce_by_key;
+mod repartition;
+mod transform;
+mod union;
+
+/// Every operator `stream!` knows.
+pub const TABLE: &[&OperatorSpec] = &[
+    &map::SPEC,
+    &flat_map::SPEC,
+    &filter::SPEC,
+    &map_values::SPEC,
+    &flat_map_values::SPEC,
+    &repartition::SPEC,
+    &glom::SPEC,
+    &reduce::SPEC,
+    &count::SPEC,
+    &count_by_value::SPEC,
+    &reduce_by_key::SPEC,
+    &group_by_key::SPEC,
+    &union::SPEC,
+    &join::JOIN,
+    &join::LEFT_OUTER_JOIN,
+    &join::RIGHT_OUTER_JOIN,
+    &join::FULL_OUTER_JOIN,
+    &cogroup::SPEC,
+    &transform::SPEC,
+    &pprint::SPEC,
+    &foreach_rdd::SPEC,
+];
+
+/// The operator named `name`, if any.
+pub fn lookup(name: &str) -> Option<&'static OperatorSpec> {
+    TABLE.iter().copied().find(|op| op.name == name)
+}
+
+/// What one operator is.
+pub struct OperatorSpec {
+    /// The name in `stream!` (Spark's name in snake_case).
+    pub name: &'static str,
+    /// Spark's name, for "did you mean" when a user writes it.
+    pub spark_name: &'static str,
+    /// The arguments after the receiver stream, in order.
+    pub args: &'static [ArgSpec],
+    /// How the operator becomes code.
+    pub codegen: Codegen,
+}
+
+impl OperatorSpec {
+    pub fn is_output(&self) -> bool {
+        matches!(self.codegen, Codegen::Output(_))
+    }
+
+    /// `name(function, partitions?)`, for messages.
+    pub fn signature(&self) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| {
+                let mut s = a.name.to_owned();
+                if a.repeat {
+                    s.push_str(", …");
+                }
+                if a.optional {
+                    s.push('?');
+                }
+                s
+            })
+            .collect();
+        format!("{}({})", self.name, args.join(", "))
+    }
+}
+
+/// One argument of an operator.
+pub struct ArgSpec {
+    /// Its name in messages.
+    pub name: &'static str,
+    pub kind: ArgKind,
+    pub optional: bool,
+    /// May be given several times (`union(a, b, c)`); only for the last argument.
+    pub repeat: bool,
+}
+
+impl ArgSpec {
+    pub const fn required(name: &'static str, kind: ArgKind) -> Self {
+        ArgSpec { name, kind, optional: false, repeat: false }
+    }
+    pub const fn optional(name: &'static str, kind: ArgKind) -> Self {
+        ArgSpec { name, kind, optional: true, repeat: false }
+    }
+    pub const fn repeated(name: &'static str, kind: ArgKind) -> Self {
+        ArgSpec { name, kind, optional: false, repeat: true }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// Another stream of the pipeline, by name.
+    Stream,
+    /// A closure or function.
+    Function,
+    /// Any Rust expression of the type the operator takes (a count, a number).
+    Value,
+}
+
+/// Code generation of an operator, by role.
+pub enum Codegen {
+    /// Record by record; fused into the loop of its chain.
+    PerRecord(PerRecord),
+    /// Ends a chain: gathers records into sinks, then makes its batch.
+    Breaker(Breaker),
+    /// An output statement.
+    Output(fn(&OpCall, &Ident) -> TokenStream),
+}
+
+pub struct PerRecord {
+    /// Before the loop: checks the closure; binds it to `call.closure` and the output record
+    /// type to `call.marker`.
+    pub setup: fn(&OpCall, &Ident) -> TokenStream,
+    /// Inside the loop: the record is `__r`; `rest` continues with the output record as `__r`.
+    pub step: fn(&OpCall, TokenStream) -> TokenStream,
+}
+
+pub struct Breaker {
+    /// Before the loops: binds one sink per input port (`call.sinks`), given the ports'
+    /// record markers.
+    pub sinks: fn(&OpCall, &[Ident]) -> TokenStream,
+    /// After the loops: an expression making the operator's batch from its sinks.
+    pub finish: fn(&OpCall) -> TokenStream,
+}
+
+/// One use of an operator, as code generation sees it.
+pub struct OpCall<'a> {
+    /// The operator's name token in the user's code: generated calls carry its span.
+    pub method: &'a Ident,
+    /// The arguments that are not streams, in order.
+    pub values: Vec<&'a Expr>,
+    /// The variable holding the operator's checked closure.
+    pub closure: Ident,
+    /// The variable holding the output record type's marker.
+    pub marker: Ident,
+    /// The variables of the sinks, one per input port.
+    pub sinks: Vec<Ident>,
+    /// The per-batch context variable.
+    pub ctx: Ident,
+    /// Number of the output in declaration order (outputs only).
+    pub output_index: usize,
+}
+
+impl OpCall<'_> {
+    /// The `i`-th non-stream argument, if given.
+    pub fn value(&self, i: usize) -> Option<&Expr> {
+        self.values.get(i).copied()
+    }
+
+    /// The partition count argument at `i` as `Option<usize>` code.
+    pub fn partitions(&self, i: usize) -> TokenStream {
+        let ctx = &self.ctx;
+        let given = match self.value(i) {
+            Some(n) => quote::quote!(::core::option::Option::Some(#n)),
+            None => quote::quote!(::core::option::Option::None),
+        };
+        quote::quote!(::streamdsl::__private::partitions(#given, #ctx))
+    }
+}
+
+/// Whether `expr` is a closure literal taking `n` parameters.
+pub fn is_closure_with_params(expr: &Expr, n: usize) -> bool {
+    matches!(expr, Expr::Closure(c) if c.inputs.len() == n)
+}
+
+/// Shared code generation of breakers with one port whose sink is made by
+/// `::streamdsl::__private::ops::<module>::sink(args…)` and finished by `.finish()`.
+macro_rules! simple_sink {
+    ($module:ident, |$call:ident, $marker:ident| ($($arg:expr),*)) => {
+        fn sinks($call: &super::OpCall, markers: &[proc_macro2::Ident]) -> proc_macro2::TokenStream {
+            let $marker = &markers[0];
+            let sink = &$call.sinks[0];
+            let args: Vec<proc_macro2::TokenStream> = vec![$($arg),*];
+            quote::quote_spanned!($call.method.span()=>
+                let mut #sink = ::streamdsl::__private::ops::$module::sink(#(#args),*);
+            )
+        }
+        fn finish(call: &super::OpCall) -> proc_macro2::TokenStream {
+            let sink = &call.sinks[0];
+            quote::quote!(#sink.finish())
+        }
+    };
+}
+pub(crate) use simple_sink;

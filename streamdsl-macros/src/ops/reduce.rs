@@ -1,0 +1,12 @@
+//! `reduce(f)`: each batch folded into one record; nothing for an empty batch.
+
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, simple_sink};
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "reduce",
+    spark_name: "reduce",
+    args: &[ArgSpec::required("function", ArgKind::Function)],
+    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+};
+
+simple_sink!(reduce, |call, marker| (quote::quote!(&#marker), { let f = call.value(0); quote::quote!(#f) }));

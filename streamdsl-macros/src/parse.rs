@@ -1,0 +1,210 @@
+//! Layer 1, parse: the `stream!` input as a syntax tree, every span kept.
+//!
+//! ```text
+//! stream! {
+//!     /// docs
+//!     pub pipeline Name(param: Type, …) {
+//!         batch = 1s;
+//!         input name: Type;                  // `&str` borrows records from the batch
+//!         let name[: Type] = stream.op(…).op(…);
+//!         stream.op(…).output(…);
+//!     }
+//! }
+//! ```
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, Ident, Token, Type, Visibility, braced, parenthesized};
+
+/// Every pipeline in one `stream!` invocation.
+pub struct StreamMacro {
+    pub pipelines: Vec<PipelineDecl>,
+}
+
+pub struct PipelineDecl {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub statements: Vec<Statement>,
+}
+
+pub struct Param {
+    pub name: Ident,
+    pub ty: Type,
+}
+
+pub enum Statement {
+    /// `batch = 1s;`
+    Batch { keyword: Ident, value: Expr },
+    /// `input lines: &str;`
+    Input { name: Ident, ty: Type },
+    /// `let name[: Type] = chain;`
+    Let { name: Ident, ty: Option<Type>, chain: Chain },
+    /// `chain;` (must end in an output)
+    Output { chain: Chain },
+}
+
+/// `root.method(args).method(args)…`
+pub struct Chain {
+    pub root: Ident,
+    pub calls: Vec<Call>,
+}
+
+pub struct Call {
+    pub method: Ident,
+    pub args: Vec<Expr>,
+    /// The whole `.method(args)` for errors about the call as a whole.
+    pub span: Span,
+}
+
+impl Parse for StreamMacro {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut pipelines = Vec::new();
+        while !input.is_empty() {
+            pipelines.push(input.parse()?);
+        }
+        Ok(StreamMacro { pipelines })
+    }
+}
+
+impl Parse for PipelineDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let keyword: Ident = input.parse()?;
+        if keyword != "pipeline" {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!("expected `pipeline`, found `{keyword}`; declare `pipeline Name {{ … }}`"),
+            ));
+        }
+        let name: Ident = input.parse()?;
+        let mut params = Vec::new();
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            let list = Punctuated::<Param, Token![,]>::parse_terminated(&content)?;
+            params = list.into_iter().collect();
+        }
+        let body;
+        braced!(body in input);
+        let mut statements = Vec::new();
+        while !body.is_empty() {
+            statements.push(body.parse()?);
+        }
+        Ok(PipelineDecl { attrs, vis, name, params, statements })
+    }
+}
+
+impl Parse for Param {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<Token![:]>()?;
+        Ok(Param { name, ty: input.parse()? })
+    }
+}
+
+impl Parse for Statement {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let statement = if input.peek(Token![let]) {
+            input.parse::<Token![let]>()?;
+            let name = input.parse()?;
+            let ty = if input.peek(Token![:]) {
+                input.parse::<Token![:]>()?;
+                Some(input.parse()?)
+            } else {
+                None
+            };
+            input.parse::<Token![=]>()?;
+            Statement::Let { name, ty, chain: input.parse()? }
+        } else if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+            let keyword: Ident = input.parse()?;
+            if keyword != "batch" {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    format!("unknown setting `{keyword}`; the pipeline settings are `batch = <duration>;`"),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            Statement::Batch { keyword, value: input.parse()? }
+        } else if input.peek(Ident) && input.peek2(Ident) && input.fork().parse::<Ident>()? == "input" {
+            input.parse::<Ident>()?;
+            let name = input.parse()?;
+            input.parse::<Token![:]>()?;
+            Statement::Input { name, ty: input.parse()? }
+        } else {
+            Statement::Output { chain: input.parse()? }
+        };
+        input.parse::<Token![;]>()?;
+        Ok(statement)
+    }
+}
+
+impl Parse for Chain {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let expr: Expr = input.parse()?;
+        Chain::from_expr(expr)
+    }
+}
+
+impl Chain {
+    fn from_expr(expr: Expr) -> syn::Result<Chain> {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                let root = p.path.get_ident().cloned().expect("checked: a single identifier");
+                Ok(Chain { root, calls: Vec::new() })
+            }
+            Expr::MethodCall(call) => {
+                if let Some(turbofish) = &call.turbofish {
+                    return Err(syn::Error::new(
+                        turbofish.span(),
+                        "stream operators take no type arguments; annotate the closure's parameters or the `let` instead",
+                    ));
+                }
+                let span = call.dot_token.span.join(call.paren_token.span.join()).unwrap_or(call.method.span());
+                let mut chain = Chain::from_expr(*call.receiver)?;
+                chain.calls.push(Call { method: call.method, args: call.args.into_iter().collect(), span });
+                Ok(chain)
+            }
+            other => Err(syn::Error::new(
+                other.span(),
+                "expected a stream expression: a stream name followed by operators, like `lines.flat_map(|l| l.split(' '))`",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_pipeline() {
+        let m: StreamMacro = syn::parse_quote! {
+            /// Counts.
+            pub pipeline WordCount(min: u64) {
+                batch = 1s;
+                input lines: &str;
+                let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1)).reduce_by_key(|a, b| a + b);
+                counts.pprint();
+            }
+        };
+        let p = &m.pipelines[0];
+        assert_eq!(p.name, "WordCount");
+        assert_eq!(p.params.len(), 1);
+        assert_eq!(p.statements.len(), 4);
+        let Statement::Let { chain, .. } = &p.statements[2] else { panic!("expected let") };
+        let methods: Vec<_> = chain.calls.iter().map(|c| c.method.to_string()).collect();
+        assert_eq!(chain.root, "lines");
+        assert_eq!(methods, ["flat_map", "map", "reduce_by_key"]);
+    }
+
+    #[test]
+    fn rejects_turbofish() {
+        let r = syn::parse_str::<Statement>("let x = s.map::<u8>(f);");
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,297 @@
+//! `StreamingContext`: configures and starts pipelines; `Running`: the handle of a started one.
+
+use crate::clock::{Clock, ManualClock};
+use crate::driver::{Command, Driver, DriverConfig, Shared, StopMode};
+use crate::error::Result;
+use crate::metrics::StreamingListener;
+use crate::outputs::{CapturedBatch, Console};
+use crate::pipeline::Pipeline;
+use crate::{Time, TimeZone};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Runs pipelines: batch clock, inputs, per-batch code, outputs, metrics.
+///
+/// ```no_run
+/// # use streamdsl_runtime::StreamingContext;
+/// # fn demo<P: streamdsl_runtime::Pipeline>(pipeline: P) -> streamdsl_runtime::Result<()> {
+/// // Run until Ctrl-C (then stop gracefully):
+/// StreamingContext::new().run(pipeline)
+/// # }
+/// ```
+///
+/// A context is a set of settings; [`start`](Self::start) consumes it, so a pipeline cannot be
+/// changed or restarted once running (Spark's `IllegalStateException`s become compile errors).
+pub struct StreamingContext {
+    clock: Clock,
+    default_parallelism: usize,
+    listeners: Vec<Box<dyn StreamingListener>>,
+    console: Console,
+    time_zone: TimeZone,
+    capture: Option<Arc<Mutex<Vec<Vec<CapturedBatch>>>>>,
+    graceful_timeout: Option<Duration>,
+    stop_when_finished: bool,
+}
+
+impl Default for StreamingContext {
+    fn default() -> Self {
+        StreamingContext::new()
+    }
+}
+
+impl StreamingContext {
+    /// A context on the system clock, with one partition per available core as default
+    /// parallelism (Spark's `local[*]`).
+    pub fn new() -> Self {
+        StreamingContext {
+            clock: Clock::System,
+            default_parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            listeners: Vec::new(),
+            console: Console::Stdout,
+            time_zone: TimeZone::Local,
+            capture: None,
+            graceful_timeout: None,
+            stop_when_finished: false,
+        }
+    }
+
+    /// Runs on a [`ManualClock`] instead of the system clock: batches happen when the clock is
+    /// advanced past their time.
+    pub fn manual_clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Clock::Manual(clock);
+        self
+    }
+
+    /// Partitions of keyed operators' output when the pipeline gives none.
+    pub fn default_parallelism(mut self, partitions: usize) -> Self {
+        self.default_parallelism = partitions.max(1);
+        self
+    }
+
+    /// Adds a listener for batch metrics.
+    pub fn add_listener(mut self, listener: impl StreamingListener) -> Self {
+        self.listeners.push(Box::new(listener));
+        self
+    }
+
+    /// Bound on a graceful stop (default: ten batch intervals, as Spark).
+    pub fn graceful_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.graceful_timeout = Some(timeout);
+        self
+    }
+
+    /// Times printed by `pprint` in this zone (default: local).
+    pub fn time_zone(mut self, zone: TimeZone) -> Self {
+        self.time_zone = zone;
+        self
+    }
+
+    /// Printed output goes into `buffer` instead of standard output.
+    pub(crate) fn console_buffer(mut self, buffer: Arc<Mutex<Vec<u8>>>) -> Self {
+        self.console = Console::Buffer(buffer);
+        self
+    }
+
+    /// Every output's batches are rendered into `capture`.
+    pub(crate) fn capture(mut self, capture: Arc<Mutex<Vec<Vec<CapturedBatch>>>>) -> Self {
+        self.capture = Some(capture);
+        self
+    }
+
+    /// Starts the pipeline on a driver thread of its own and returns at once.
+    ///
+    /// Fails if an input is unbound or cannot start.
+    pub fn start<P: Pipeline>(self, mut pipeline: P) -> Result<Running> {
+        let info = pipeline.info();
+        let inputs = pipeline.take_inputs();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(format!("streamdsl-{}", info.name))
+            .enable_all()
+            .build()?;
+        let (commands_tx, commands) = watch::channel(Command::Run);
+        let shared = Arc::new(Shared::default());
+        let first_batch = Time::next_batch_after(self.clock.now(), info.batch_interval);
+        let mut driver = Driver {
+            pipeline,
+            inputs,
+            info,
+            config: DriverConfig {
+                clock: self.clock,
+                default_parallelism: self.default_parallelism,
+                listeners: self.listeners,
+                console: self.console,
+                time_zone: self.time_zone,
+                capture: self.capture,
+                graceful_timeout: self.graceful_timeout,
+                stop_when_finished: self.stop_when_finished,
+            },
+            shared: Arc::clone(&shared),
+            commands,
+            runtime,
+            first_batch,
+        };
+        driver.start_inputs()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("streamdsl-driver-{}", info.name))
+            .spawn(move || driver.run())?;
+        Ok(Running {
+            name: info.name,
+            zero_time: first_batch.sub(info.batch_interval),
+            shared,
+            commands: commands_tx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts the pipeline and runs it until Ctrl-C or SIGTERM, then stops gracefully.
+    /// Returns the first error an output reported, if any.
+    pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
+        let running = self.start(pipeline)?;
+        let stopper = running.stopper();
+        std::thread::Builder::new().name("streamdsl-signals".into()).spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(wait_for_shutdown_signal());
+            tracing::info!("shutdown signal received; stopping gracefully");
+            stopper.stop(StopMode::Gracefully);
+        })?;
+        running.await_termination()?;
+        running.stop(StopMode::Gracefully)
+    }
+
+    /// Starts the pipeline and runs it until every input is finished (e.g. a queue drained with
+    /// no feeder left), then stops. Returns the first error reported, if any.
+    pub fn run_until_finished<P: Pipeline>(mut self, pipeline: P) -> Result<()> {
+        self.stop_when_finished = true;
+        let running = self.start(pipeline)?;
+        running.await_termination()?;
+        running.stop(StopMode::Gracefully)
+    }
+}
+
+async fn wait_for_shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A running pipeline. Dropping it stops the pipeline immediately.
+pub struct Running {
+    name: &'static str,
+    zero_time: Time,
+    shared: Arc<Shared>,
+    commands: watch::Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Asks a running pipeline to stop, from any thread.
+#[derive(Clone)]
+pub struct Stopper {
+    commands: watch::Sender<Command>,
+}
+
+impl Stopper {
+    /// Requests a stop; an immediate stop overrides a graceful one.
+    pub fn stop(&self, mode: StopMode) {
+        self.commands.send_if_modified(|c| {
+            let stronger = match (*c, mode) {
+                (Command::Stop(StopMode::Immediately), _) => false,
+                (Command::Stop(StopMode::Gracefully), StopMode::Gracefully) => false,
+                _ => true,
+            };
+            if stronger {
+                *c = Command::Stop(mode);
+            }
+            stronger
+        });
+    }
+}
+
+impl Running {
+    /// The pipeline's zero time: its first batch is one interval later.
+    pub fn zero_time(&self) -> Time {
+        self.zero_time
+    }
+
+    /// The name of the running pipeline.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// A handle that can stop the pipeline from another thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { commands: self.commands.clone() }
+    }
+
+    /// Blocks until the pipeline stops, or returns the first error reported (an output that
+    /// failed keeps the pipeline running, as in Spark; call [`stop`](Self::stop) then).
+    pub fn await_termination(&self) -> Result<()> {
+        self.wait(None).map(|_| ())
+    }
+
+    /// As [`await_termination`](Self::await_termination) with a bound: `Ok(true)` if the
+    /// pipeline stopped, `Ok(false)` on timeout.
+    pub fn await_termination_or_timeout(&self, timeout: Duration) -> Result<bool> {
+        self.wait(Some(timeout))
+    }
+
+    fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut s = self.shared.lock();
+        loop {
+            if !s.errors.is_empty() {
+                return Err(s.errors.remove(0));
+            }
+            if s.terminated {
+                return Ok(true);
+            }
+            s = match deadline {
+                None => self.shared.changed.wait(s).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(false);
+                    }
+                    self.shared.changed.wait_timeout(s, left).unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
+
+    /// Stops the pipeline and waits for it. Returns the first error reported and not yet
+    /// returned by `await_termination`, if any.
+    pub fn stop(mut self, mode: StopMode) -> Result<()> {
+        self.stopper().stop(mode);
+        self.join();
+        let mut s = self.shared.lock();
+        if s.errors.is_empty() { Ok(()) } else { Err(s.errors.remove(0)) }
+    }
+
+    fn join(&mut self) {
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!(pipeline = self.name, "the driver thread panicked");
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stopper().stop(StopMode::Immediately);
+        self.join();
+    }
+}

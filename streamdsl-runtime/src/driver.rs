@@ -1,0 +1,250 @@
+//! The driver: one loop per running pipeline. At each batch time it takes every input's
+//! batch, runs the pipeline's per-batch code and outputs, and reports metrics. Batches run
+//! strictly one after another in time order; a slow batch delays the next (no skipping), and
+//! the delay shows as scheduling delay.
+
+use crate::clock::Clock;
+use crate::error::{BoxError, Error};
+use crate::inputs::{InputContext, InputSet};
+use crate::metrics::{BatchInfo, StreamingListener};
+use crate::outputs::{CapturedBatch, Console, OutputContext, OutputRecord, OutputRunner};
+use crate::pipeline::{Pipeline, PipelineInfo};
+use crate::{Batch, Time, TimeZone};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// What the per-batch code of a pipeline sees of the runtime.
+pub struct BatchContext<'a> {
+    time: Time,
+    default_parallelism: usize,
+    outputs: OutputRunner<'a>,
+}
+
+impl BatchContext<'_> {
+    /// The batch time.
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    /// Partitions of keyed operators' output when none is given (Spark's `defaultParallelism`).
+    pub fn default_parallelism(&self) -> usize {
+        self.default_parallelism
+    }
+
+    /// Runs output number `index` (declaration order) on `batch`.
+    #[doc(hidden)]
+    pub fn output<T: OutputRecord>(
+        &mut self,
+        index: usize,
+        batch: &Batch<T>,
+        op: impl FnOnce(&mut OutputContext<'_>, &Batch<T>) -> Result<(), BoxError>,
+    ) {
+        let time = self.time;
+        self.outputs.run(index, time, batch, op);
+    }
+}
+
+/// How to stop a running pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopMode {
+    /// Finish the batch in progress, if any, and stop; records received but not yet in a
+    /// batch are dropped.
+    Immediately,
+    /// Stop receiving, then keep running batches on schedule until every input has delivered
+    /// what it received (at least one more batch), bounded by the graceful-stop timeout.
+    Gracefully,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Run,
+    Stop(StopMode),
+}
+
+/// State shared between the driver thread and the handles.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub(crate) status: Mutex<Status>,
+    pub(crate) changed: Condvar,
+}
+
+#[derive(Default)]
+pub(crate) struct Status {
+    pub(crate) terminated: bool,
+    pub(crate) errors: Vec<Error>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn report(&self, errors: impl IntoIterator<Item = Error>) {
+        let mut s = self.lock();
+        let before = s.errors.len();
+        s.errors.extend(errors);
+        if s.errors.len() > before {
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// Settings of one run, from the [`StreamingContext`](crate::StreamingContext).
+pub(crate) struct DriverConfig {
+    pub(crate) clock: Clock,
+    pub(crate) default_parallelism: usize,
+    pub(crate) listeners: Vec<Box<dyn StreamingListener>>,
+    pub(crate) console: Console,
+    pub(crate) time_zone: TimeZone,
+    pub(crate) capture: Option<Arc<Mutex<Vec<Vec<CapturedBatch>>>>>,
+    pub(crate) graceful_timeout: Option<Duration>,
+    pub(crate) stop_when_finished: bool,
+}
+
+pub(crate) struct Driver<P: Pipeline> {
+    pub(crate) pipeline: P,
+    pub(crate) inputs: P::Inputs,
+    pub(crate) info: &'static PipelineInfo,
+    pub(crate) config: DriverConfig,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) commands: watch::Receiver<Command>,
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) first_batch: Time,
+}
+
+impl<P: Pipeline> Driver<P> {
+    pub(crate) fn start_inputs(&mut self) -> Result<(), Error> {
+        self.inputs.start(&InputContext::new(self.runtime.handle().clone()))
+    }
+
+    /// The loop; returns when the pipeline stops.
+    pub(crate) fn run(mut self) {
+        let interval = self.info.batch_interval;
+        let zero_time = self.first_batch.sub(interval);
+        for l in &mut self.config.listeners {
+            l.on_streaming_started(zero_time);
+        }
+        tracing::info!(pipeline = self.info.name, %zero_time, "pipeline started");
+        let mut time = self.first_batch;
+        let mut graceful_deadline: Option<Time> = None;
+        loop {
+            let command = self.wait_for_tick(time);
+            match command {
+                Command::Stop(StopMode::Immediately) => break,
+                Command::Stop(StopMode::Gracefully) if graceful_deadline.is_none() => {
+                    self.inputs.stop_receiving();
+                    let timeout = self.config.graceful_timeout.unwrap_or(interval * 10);
+                    graceful_deadline = Some(time.add(timeout));
+                    tracing::info!(pipeline = self.info.name, "stopping gracefully");
+                    continue;
+                }
+                _ => {}
+            }
+            if !self.run_batch(time) {
+                break;
+            }
+            let drained = !self.inputs.any_pending();
+            if graceful_deadline.is_some_and(|deadline| drained || time >= deadline) {
+                break;
+            }
+            if self.config.stop_when_finished && self.inputs.all_finished() {
+                tracing::info!(pipeline = self.info.name, "every input is finished; stopping");
+                break;
+            }
+            time = time.add(interval);
+        }
+        self.inputs.stop_receiving();
+        for l in &mut self.config.listeners {
+            l.on_streaming_stopped();
+        }
+        tracing::info!(pipeline = self.info.name, "pipeline stopped");
+        let mut s = self.shared.lock();
+        s.terminated = true;
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits until the clock reaches `time`, or a stop command arrives; returns the command
+    /// in force (`Run` when the tick came).
+    fn wait_for_tick(&mut self, time: Time) -> Command {
+        let clock = self.config.clock.clone();
+        let commands = &mut self.commands;
+        self.runtime.block_on(async {
+            let current = *commands.borrow_and_update();
+            if matches!(current, Command::Stop(StopMode::Immediately)) {
+                return current;
+            }
+            tokio::select! {
+                biased;
+                changed = commands.changed() => match changed {
+                    Ok(()) => *commands.borrow_and_update(),
+                    // Every handle is gone: nobody can stop us any more; keep running.
+                    Err(_) => { clock.wait_until(time).await; Command::Run }
+                },
+                () = clock.wait_until(time) => Command::Run,
+            }
+        })
+    }
+
+    /// Runs the batch at `time`; `false` if the pipeline must stop (user code panicked).
+    fn run_batch(&mut self, time: Time) -> bool {
+        let processing_start = self.config.clock.now();
+        let started = Instant::now();
+        let mut input_records = Vec::new();
+        let batches = self.inputs.next_batches(time, &mut input_records);
+        let capture = self.config.capture.as_deref();
+        let mut ctx = BatchContext {
+            time,
+            default_parallelism: self.config.default_parallelism,
+            outputs: OutputRunner {
+                info: self.info,
+                console: &self.config.console,
+                time_zone: self.config.time_zone,
+                capture,
+                finished: Vec::new(),
+                errors: Vec::new(),
+            },
+        };
+        let pipeline = &mut self.pipeline;
+        let outcome = catch_unwind(AssertUnwindSafe(|| pipeline.run_batch(&mut ctx, batches)));
+        let BatchContext { outputs, .. } = ctx;
+        let info = BatchInfo {
+            pipeline: self.info.name,
+            batch_time: time,
+            input_records,
+            processing_start,
+            processing_time: started.elapsed(),
+            outputs: outputs.finished,
+        };
+        tracing::info!(
+            pipeline = info.pipeline,
+            batch_time = %time,
+            records = info.num_records(),
+            scheduling_delay_ms = info.scheduling_delay().as_millis() as u64,
+            processing_ms = info.processing_time.as_millis() as u64,
+            "batch completed"
+        );
+        self.shared.report(outputs.errors);
+        if let Err(panic) = outcome {
+            let message = panic_message(&*panic);
+            tracing::error!(pipeline = self.info.name, batch_time = %time, %message, "user code panicked; stopping");
+            self.shared.report([Error::Panicked { pipeline: self.info.name, time, message }]);
+            return false;
+        }
+        for l in &mut self.config.listeners {
+            l.on_batch_completed(&info);
+        }
+        true
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_owned()
+    }
+}

@@ -1,0 +1,77 @@
+//! The errors a running pipeline reports.
+
+use crate::Time;
+
+/// An error from a user's output function (`foreach_rdd` returning `Err`).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong when starting or running a pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input of the pipeline was never given a source.
+    #[error(
+        "input `{input}` of pipeline `{pipeline}` is not bound to a source; \
+         bind it before starting, e.g. `{pipeline}::new(..).{input}(queue_stream(batches))`"
+    )]
+    InputNotBound {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The unbound input.
+        input: &'static str,
+    },
+    /// An output operation returned an error; the pipeline keeps running (as Spark).
+    #[error("output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}: {source}")]
+    OutputFailed {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// Index of the output in declaration order, from 0.
+        index: usize,
+        /// The output operation, e.g. `foreach_rdd`.
+        operation: &'static str,
+        /// The stream it writes.
+        stream: &'static str,
+        /// The batch.
+        time: Time,
+        /// What the output function returned.
+        #[source]
+        source: BoxError,
+    },
+    /// User code (an operator's closure or an output) panicked; the pipeline stopped.
+    #[error("pipeline `{pipeline}` stopped: user code panicked in batch {time}: {message}")]
+    Panicked {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The batch.
+        time: Time,
+        /// The panic message.
+        message: String,
+    },
+    /// An input failed to start.
+    #[error("input `{input}` of pipeline `{pipeline}` could not start: {source}")]
+    InputFailed {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The input.
+        input: &'static str,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// The runtime (threads, timers) could not be set up.
+    #[error("could not start the streamdsl runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    /// The test harness waited too long for a batch: the pipeline's driver is stuck or gone.
+    #[error("the test harness waited {waited_ms} ms for batch {time} of pipeline `{pipeline}` without result")]
+    HarnessTimeout {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The batch waited for.
+        time: Time,
+        /// How long it waited.
+        waited_ms: u64,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,148 @@
+//! Inputs: where a pipeline's records come from. Each `input` of a pipeline is bound at run
+//! time to an [`InputStream`]: a queue now; files, sockets and Kafka implement the same trait.
+
+mod queue;
+
+pub use queue::{QueueFeeder, QueueStream, queue_stream};
+
+use crate::error::{Error, Result};
+use crate::{Batch, Time};
+
+/// A source of batches for one pipeline input.
+///
+/// The driver calls [`next_batch`](InputStream::next_batch) once per batch time, in time order.
+/// Implement it for a custom source (Spark's custom receivers).
+pub trait InputStream<T>: Send + 'static {
+    /// A short description for logs, e.g. `queue_stream`.
+    fn describe(&self) -> String;
+
+    /// Called once before the first batch, with the runtime the input may spawn tasks on.
+    fn start(&mut self, _ctx: &InputContext) -> std::result::Result<(), crate::BoxError> {
+        Ok(())
+    }
+
+    /// The records of the batch at `time`.
+    fn next_batch(&mut self, time: Time) -> Batch<T>;
+
+    /// Whether the input will never produce another record (a closed, drained queue).
+    fn is_finished(&self) -> bool {
+        false
+    }
+
+    /// Graceful stop: accept no new data; what was received is still delivered.
+    fn stop_receiving(&mut self) {}
+
+    /// Whether received records are still waiting for a batch.
+    fn has_pending(&self) -> bool {
+        false
+    }
+}
+
+/// What an input may use while it runs.
+#[derive(Debug, Clone)]
+pub struct InputContext {
+    runtime: tokio::runtime::Handle,
+}
+
+impl InputContext {
+    pub(crate) fn new(runtime: tokio::runtime::Handle) -> Self {
+        InputContext { runtime }
+    }
+
+    /// The tokio runtime of the pipeline, for receiver tasks.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+}
+
+/// One input of a pipeline and the source bound to it.
+pub struct InputSlot<T> {
+    pipeline: &'static str,
+    name: &'static str,
+    source: Option<Box<dyn InputStream<T>>>,
+}
+
+impl<T: 'static> InputSlot<T> {
+    /// An unbound input.
+    pub fn new(pipeline: &'static str, name: &'static str) -> Self {
+        InputSlot { pipeline, name, source: None }
+    }
+
+    /// Binds the source.
+    pub fn bind(&mut self, source: impl InputStream<T>) {
+        self.source = Some(Box::new(source));
+    }
+
+    fn source(&mut self) -> Result<&mut Box<dyn InputStream<T>>> {
+        let (pipeline, input) = (self.pipeline, self.name);
+        self.source.as_mut().ok_or(Error::InputNotBound { pipeline, input })
+    }
+}
+
+/// The inputs of a pipeline, as a tuple of [`InputSlot`]s; the driver works through this.
+#[doc(hidden)]
+pub trait InputSet: Send + 'static {
+    /// The tuple of the inputs' batches.
+    type Batches;
+    /// Starts every input; fails on an unbound one.
+    fn start(&mut self, ctx: &InputContext) -> Result<()>;
+    /// Takes each input's batch for `time`; pushes each batch's record count to `counts`.
+    fn next_batches(&mut self, time: Time, counts: &mut Vec<(&'static str, u64)>) -> Self::Batches;
+    /// Whether every input is finished.
+    fn all_finished(&self) -> bool;
+    /// Graceful stop of every input.
+    fn stop_receiving(&mut self);
+    /// Whether any input still holds received records.
+    fn any_pending(&self) -> bool;
+}
+
+macro_rules! input_set_for_tuple {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: Send + 'static),+> InputSet for ($(InputSlot<$t>,)+) {
+            type Batches = ($(Batch<$t>,)+);
+
+            fn start(&mut self, ctx: &InputContext) -> Result<()> {
+                $(
+                    let (pipeline, input) = (self.$i.pipeline, self.$i.name);
+                    self.$i
+                        .source()?
+                        .start(ctx)
+                        .map_err(|source| Error::InputFailed { pipeline, input, source })?;
+                )+
+                Ok(())
+            }
+
+            fn next_batches(&mut self, time: Time, counts: &mut Vec<(&'static str, u64)>) -> Self::Batches {
+                ($({
+                    let batch = match self.$i.source.as_mut() {
+                        Some(source) => source.next_batch(time),
+                        None => Batch::empty(),
+                    };
+                    counts.push((self.$i.name, batch.len() as u64));
+                    batch
+                },)+)
+            }
+
+            fn all_finished(&self) -> bool {
+                true $(&& self.$i.source.as_ref().is_none_or(|s| s.is_finished()))+
+            }
+
+            fn stop_receiving(&mut self) {
+                $(if let Some(s) = self.$i.source.as_mut() { s.stop_receiving(); })+
+            }
+
+            fn any_pending(&self) -> bool {
+                false $(|| self.$i.source.as_ref().is_some_and(|s| s.has_pending()))+
+            }
+        }
+    };
+}
+
+input_set_for_tuple!(A 0);
+input_set_for_tuple!(A 0, B 1);
+input_set_for_tuple!(A 0, B 1, C 2);
+input_set_for_tuple!(A 0, B 1, C 2, D 3);
+input_set_for_tuple!(A 0, B 1, C 2, D 3, E 4);
+input_set_for_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+input_set_for_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+input_set_for_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);

@@ -1,0 +1,182 @@
+//! `queue_stream`: batches from an in-memory queue (Spark's `queueStream`, spec 3.3).
+
+use super::InputStream;
+use crate::{Batch, Time};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// An input fed from a queue of batches.
+///
+/// Per batch time, with `one_at_a_time` (the default) the input takes one queued batch;
+/// otherwise all queued batches, unioned. With nothing queued it gives the default batch
+/// (empty unless set), so outputs still run, as Spark does.
+///
+/// The queue can be fed while the pipeline runs through a [`QueueFeeder`]. It is *finished*
+/// once it is empty and no feeder is left, which lets
+/// [`StreamingContext::run_until_finished`](crate::StreamingContext::run_until_finished) stop.
+///
+/// ```
+/// use streamdsl_runtime::{queue_stream, InputStream, Time};
+/// let mut q = queue_stream(vec![vec![1, 2], vec![3]]);
+/// assert_eq!(q.next_batch(Time::from_millis(1000)).into_vec(), [1, 2]);
+/// assert_eq!(q.next_batch(Time::from_millis(2000)).into_vec(), [3]);
+/// assert!(q.next_batch(Time::from_millis(3000)).is_empty());
+/// assert!(q.is_finished());
+/// ```
+pub struct QueueStream<T> {
+    shared: Arc<Mutex<Queue<T>>>,
+    one_at_a_time: bool,
+    default_batch: Option<Batch<T>>,
+}
+
+struct Queue<T> {
+    batches: VecDeque<Batch<T>>,
+    feeders: usize,
+    closed: bool,
+}
+
+/// A queue of the given batches, taken one per batch time.
+pub fn queue_stream<T, B: Into<Batch<T>>>(batches: impl IntoIterator<Item = B>) -> QueueStream<T> {
+    QueueStream {
+        shared: Arc::new(Mutex::new(Queue {
+            batches: batches.into_iter().map(Into::into).collect(),
+            feeders: 0,
+            closed: false,
+        })),
+        one_at_a_time: true,
+        default_batch: None,
+    }
+}
+
+impl<T> QueueStream<T> {
+    /// Whether each batch takes one queued batch (`true`, the default) or all of them.
+    pub fn one_at_a_time(mut self, one: bool) -> Self {
+        self.one_at_a_time = one;
+        self
+    }
+
+    /// The batch to use when the queue is empty (default: an empty batch).
+    pub fn default_batch(mut self, batch: impl Into<Batch<T>>) -> Self {
+        self.default_batch = Some(batch.into());
+        self
+    }
+
+    /// A handle that adds batches while the pipeline runs; the queue is not finished while
+    /// a feeder exists.
+    pub fn feeder(&self) -> QueueFeeder<T> {
+        lock(&self.shared).feeders += 1;
+        QueueFeeder { shared: Arc::clone(&self.shared) }
+    }
+}
+
+fn lock<T>(m: &Mutex<Queue<T>>) -> MutexGuard<'_, Queue<T>> {
+    // A feeder that panicked while pushing leaves a consistent queue: keep using it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
+    fn describe(&self) -> String {
+        "queue_stream".into()
+    }
+
+    fn next_batch(&mut self, _time: Time) -> Batch<T> {
+        let mut q = lock(&self.shared);
+        let taken = if self.one_at_a_time {
+            q.batches.pop_front()
+        } else if q.batches.is_empty() {
+            None
+        } else {
+            Some(Batch::from_partitions(q.batches.drain(..).flat_map(Batch::into_partitions)))
+        };
+        drop(q);
+        taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default())
+    }
+
+    fn is_finished(&self) -> bool {
+        let q = lock(&self.shared);
+        q.batches.is_empty() && (q.feeders == 0 || q.closed)
+    }
+
+    fn stop_receiving(&mut self) {
+        lock(&self.shared).closed = true;
+    }
+
+    fn has_pending(&self) -> bool {
+        !lock(&self.shared).batches.is_empty()
+    }
+}
+
+/// Adds batches to a running [`QueueStream`]. Dropping the last feeder lets the queue finish.
+pub struct QueueFeeder<T> {
+    shared: Arc<Mutex<Queue<T>>>,
+}
+
+impl<T> QueueFeeder<T> {
+    /// Queues a batch. Returns `false` (and drops the batch) if the pipeline is stopping.
+    pub fn push(&self, batch: impl Into<Batch<T>>) -> bool {
+        let mut q = lock(&self.shared);
+        if q.closed {
+            return false;
+        }
+        q.batches.push_back(batch.into());
+        true
+    }
+}
+
+impl<T> Clone for QueueFeeder<T> {
+    fn clone(&self) -> Self {
+        lock(&self.shared).feeders += 1;
+        QueueFeeder { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<T> Drop for QueueFeeder<T> {
+    fn drop(&mut self) {
+        lock(&self.shared).feeders -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(k: i64) -> Time {
+        Time::from_millis(k * 1000)
+    }
+
+    #[test]
+    fn tv5_one_at_a_time() {
+        let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]);
+        let got: Vec<Vec<i32>> = (1..=4).map(|k| q.next_batch(t(k)).into_vec()).collect();
+        assert_eq!(got, [vec![1], vec![2], vec![3], vec![]]);
+    }
+
+    #[test]
+    fn tv6_all_at_once_and_fed_while_running() {
+        let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]).one_at_a_time(false);
+        let feeder = q.feeder();
+        assert_eq!(q.next_batch(t(1)).into_vec(), [1, 2, 3]);
+        feeder.push(vec![4]);
+        assert_eq!(q.next_batch(t(2)).into_vec(), [4]);
+        assert!(!q.is_finished(), "a live feeder keeps the queue open");
+        drop(feeder);
+        assert!(q.is_finished());
+    }
+
+    #[test]
+    fn default_batch_when_empty() {
+        let mut q = queue_stream(Vec::<Vec<i32>>::new()).default_batch(vec![0]);
+        assert_eq!(q.next_batch(t(1)).into_vec(), [0]);
+    }
+
+    #[test]
+    fn graceful_stop_refuses_new_batches_but_keeps_queued_ones() {
+        let mut q = queue_stream(vec![vec![1]]);
+        let feeder = q.feeder();
+        q.stop_receiving();
+        assert!(!feeder.push(vec![2]));
+        assert!(q.has_pending());
+        assert_eq!(q.next_batch(t(1)).into_vec(), [1]);
+        assert!(q.is_finished());
+    }
+}

@@ -1,0 +1,33 @@
+//! `count()`: the number of records of each batch, as one record; `0` for an empty batch
+//! (Scala Spark's behaviour, which adds a zero so that a count is always emitted).
+
+use super::Marker;
+use crate::{Batch, Sink};
+use std::marker::PhantomData;
+
+/// Counts the records pushed into it.
+pub struct Count<T> {
+    n: u64,
+    records: PhantomData<fn(T)>,
+}
+
+/// A new counter of a stream's records.
+#[inline(always)]
+pub fn sink<T>(_: &Marker<T>) -> Count<T> {
+    Count { n: 0, records: PhantomData }
+}
+
+impl<T> Sink for Count<T> {
+    type Record = T;
+    #[inline(always)]
+    fn push(&mut self, _: T) {
+        self.n += 1;
+    }
+}
+
+impl<T> Count<T> {
+    /// The batch: exactly one record, the count.
+    pub fn finish(self) -> Batch<u64> {
+        Batch::from(vec![self.n])
+    }
+}

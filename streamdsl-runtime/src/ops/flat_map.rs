@@ -1,0 +1,9 @@
+//! `flat_map(f)`: any number of output records per input record (Spark `flatMap`).
+
+use super::Marker;
+
+/// Checks `f` against the stream's record type; the loop itself is fused by the macro.
+#[inline(always)]
+pub fn check<T, I: IntoIterator, F: FnMut(T) -> I>(_: &Marker<T>, f: F) -> (F, Marker<I::Item>) {
+    (f, Marker::new())
+}

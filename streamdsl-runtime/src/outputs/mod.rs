@@ -1,0 +1,152 @@
+//! Output operations: what a pipeline does with a stream's batches. They run once per batch
+//! where the stream has a batch (empty ones included), in declaration order.
+
+pub mod foreach_rdd;
+pub mod pprint;
+
+use crate::error::{BoxError, Error};
+use crate::metrics::OutputOperationInfo;
+use crate::pipeline::PipelineInfo;
+use crate::{Batch, Time, TimeZone};
+use std::fmt::Debug;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Records of a stream with an output must implement `Debug`, so that `pprint`, logs and the
+/// [`testing`](crate::testing) harness can show them.
+#[diagnostic::on_unimplemented(
+    message = "records of an output stream must implement `Debug`, but `{Self}` does not",
+    label = "this stream has an output",
+    note = "add `#[derive(Debug)]` to the record type"
+)]
+pub trait OutputRecord: Debug {}
+impl<T: Debug + ?Sized> OutputRecord for T {}
+
+/// What an output function may return: `()` or a `Result` whose error is reported.
+pub trait OutputResult {
+    /// The result as an error or not.
+    fn into_output_result(self) -> Result<(), BoxError>;
+}
+
+impl OutputResult for () {
+    fn into_output_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError>> OutputResult for Result<(), E> {
+    fn into_output_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Where printed output goes: standard output, or a buffer (the test harness).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Console {
+    #[default]
+    Stdout,
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
+
+/// One output's batches as the test harness saw them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedBatch {
+    /// The batch time.
+    pub time: Time,
+    /// Each record rendered with `{:?}`, in batch order.
+    pub records: Vec<String>,
+}
+
+/// Everything an output operation may use while it runs.
+pub struct OutputContext<'a> {
+    time: Time,
+    time_zone: TimeZone,
+    console: &'a mut dyn Write,
+}
+
+impl OutputContext<'_> {
+    /// The batch time.
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    /// How to show times (local zone, or UTC in the test harness).
+    pub fn time_zone(&self) -> TimeZone {
+        self.time_zone
+    }
+
+    /// Where printed output goes.
+    pub fn console(&mut self) -> &mut dyn Write {
+        self.console
+    }
+}
+
+/// Runs the outputs of one batch: timing, capture, errors.
+pub(crate) struct OutputRunner<'a> {
+    pub(crate) info: &'static PipelineInfo,
+    pub(crate) console: &'a Console,
+    pub(crate) time_zone: TimeZone,
+    pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
+    pub(crate) finished: Vec<OutputOperationInfo>,
+    pub(crate) errors: Vec<Error>,
+}
+
+impl OutputRunner<'_> {
+    pub(crate) fn run<T: OutputRecord>(
+        &mut self,
+        index: usize,
+        time: Time,
+        batch: &Batch<T>,
+        op: impl FnOnce(&mut OutputContext<'_>, &Batch<T>) -> Result<(), BoxError>,
+    ) {
+        if let Some(capture) = self.capture {
+            let records = batch.iter().map(|r| format!("{r:?}")).collect();
+            let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            if c.len() <= index {
+                c.resize_with(index + 1, Vec::new);
+            }
+            c[index].push(CapturedBatch { time, records });
+        }
+        let started = Instant::now();
+        let result = match self.console {
+            Console::Stdout => {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                let mut ctx = OutputContext { time, time_zone: self.time_zone, console: &mut lock };
+                let r = op(&mut ctx, batch);
+                let _ = lock.flush();
+                r
+            }
+            Console::Buffer(buf) => {
+                let mut text = Vec::new();
+                let mut ctx = OutputContext { time, time_zone: self.time_zone, console: &mut text };
+                let r = op(&mut ctx, batch);
+                buf.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&text);
+                r
+            }
+        };
+        let out = &self.info.outputs[index];
+        if let Err(source) = &result {
+            tracing::error!(pipeline = self.info.name, output = index, operation = out.operation,
+                stream = out.stream, batch_time = %time, error = %source, "output operation failed");
+        }
+        self.finished.push(OutputOperationInfo {
+            index,
+            operation: out.operation,
+            stream: out.stream,
+            duration: started.elapsed(),
+            failure: result.as_ref().err().map(ToString::to_string),
+        });
+        if let Err(source) = result {
+            self.errors.push(Error::OutputFailed {
+                pipeline: self.info.name,
+                index,
+                operation: out.operation,
+                stream: out.stream,
+                time,
+                source,
+            });
+        }
+    }
+}
