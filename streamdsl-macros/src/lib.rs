@@ -42,12 +42,3 @@ fn compile(decl: &parse::PipelineDecl) -> proc_macro2::TokenStream {
     let plan = plan::plan(&graph);
     emit::emit(&graph, &plan)
 }
-
-#[cfg(test)]
-mod expand_debug {
-    #[test]
-    fn show() {
-        let decl: crate::parse::PipelineDecl = syn::parse_str(&std::fs::read_to_string("/tmp/p.txt").unwrap()).unwrap();
-        std::fs::write("/tmp/out.rs", super::compile(&decl).to_string()).unwrap();
-    }
-}
