@@ -193,29 +193,21 @@ impl<P: Pipeline> Driver<P> {
         let started = Instant::now();
         let mut input_records = Vec::new();
         let batches = self.inputs.next_batches(time, &mut input_records);
-        let capture = self.config.capture.as_deref();
-        let mut ctx = BatchContext {
-            time,
+        let settings = BatchSettings {
+            info: self.info,
             default_parallelism: self.config.default_parallelism,
-            outputs: OutputRunner {
-                info: self.info,
-                console: &self.config.console,
-                time_zone: self.config.time_zone,
-                capture,
-                finished: Vec::new(),
-                errors: Vec::new(),
-            },
+            console: &self.config.console,
+            time_zone: self.config.time_zone,
+            capture: self.config.capture.as_deref(),
         };
-        let pipeline = &mut self.pipeline;
-        let outcome = catch_unwind(AssertUnwindSafe(|| pipeline.run_batch(&mut ctx, batches)));
-        let BatchContext { outputs, .. } = ctx;
+        let outcome = execute(&mut self.pipeline, &settings, time, batches);
         let info = BatchInfo {
             pipeline: self.info.name,
             batch_time: time,
             input_records,
             processing_start,
             processing_time: started.elapsed(),
-            outputs: outputs.finished,
+            outputs: outcome.outputs,
         };
         tracing::info!(
             pipeline = info.pipeline,
@@ -225,11 +217,9 @@ impl<P: Pipeline> Driver<P> {
             processing_ms = info.processing_time.as_millis() as u64,
             "batch completed"
         );
-        self.shared.report(outputs.errors);
-        if let Err(panic) = outcome {
-            let message = panic_message(&*panic);
-            tracing::error!(pipeline = self.info.name, batch_time = %time, %message, "user code panicked; stopping");
-            self.shared.report([Error::Panicked { pipeline: self.info.name, time, message }]);
+        let panicked = outcome.panicked;
+        self.shared.report(outcome.errors);
+        if panicked {
             return false;
         }
         for l in &mut self.config.listeners {
@@ -237,6 +227,55 @@ impl<P: Pipeline> Driver<P> {
         }
         true
     }
+}
+
+/// What one batch's code needs besides its input.
+pub(crate) struct BatchSettings<'a> {
+    pub(crate) info: &'static PipelineInfo,
+    pub(crate) default_parallelism: usize,
+    pub(crate) console: &'a Console,
+    pub(crate) time_zone: TimeZone,
+    pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
+}
+
+/// What running one batch's code gave.
+pub(crate) struct BatchOutcome {
+    pub(crate) outputs: Vec<crate::metrics::OutputOperationInfo>,
+    /// Output failures, and the panic if user code panicked.
+    pub(crate) errors: Vec<Error>,
+    pub(crate) panicked: bool,
+}
+
+/// Runs the per-batch code of `pipeline` on `batches` at `time`, outputs included; a panic in
+/// user code is caught and reported as [`Error::Panicked`].
+pub(crate) fn execute<P: Pipeline>(
+    pipeline: &mut P,
+    settings: &BatchSettings<'_>,
+    time: Time,
+    batches: <P::Inputs as InputSet>::Batches,
+) -> BatchOutcome {
+    let mut ctx = BatchContext {
+        time,
+        default_parallelism: settings.default_parallelism,
+        outputs: OutputRunner {
+            info: settings.info,
+            console: settings.console,
+            time_zone: settings.time_zone,
+            capture: settings.capture,
+            finished: Vec::new(),
+            errors: Vec::new(),
+        },
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| pipeline.run_batch(&mut ctx, batches)));
+    let BatchContext { outputs, .. } = ctx;
+    let mut errors = outputs.errors;
+    let panicked = result.is_err();
+    if let Err(panic) = result {
+        let message = panic_message(&*panic);
+        tracing::error!(pipeline = settings.info.name, batch_time = %time, %message, "user code panicked; stopping");
+        errors.push(Error::Panicked { pipeline: settings.info.name, time, message });
+    }
+    BatchOutcome { outputs: outputs.finished, errors, panicked }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
