@@ -117,7 +117,7 @@ pub use streamdsl_runtime::*;
 pub mod prelude {
     pub use streamdsl_macros::stream;
     pub use streamdsl_runtime::{
-        Batch, BatchInfo, InputStream, ManualClock, Pipeline, Running, StopMode, StreamingContext,
-        StreamingListener, Time, queue_stream,
+        Batch, BatchInfo, InputStream, ManualClock, Pipeline, QueueFeeder, QueueStream, Running,
+        StopMode, StreamingContext, StreamingListener, Time, queue_stream,
     };
 }

@@ -130,7 +130,7 @@ impl<P: Pipeline> Driver<P> {
         let mut time = self.first_batch;
         let mut graceful_deadline: Option<Time> = None;
         loop {
-            let command = self.wait_for_tick(time);
+            let command = self.wait_for_tick(time, graceful_deadline.is_some());
             match command {
                 Command::Stop(StopMode::Immediately) => break,
                 Command::Stop(StopMode::Gracefully) if graceful_deadline.is_none() => {
@@ -166,13 +166,19 @@ impl<P: Pipeline> Driver<P> {
     }
 
     /// Waits until the clock reaches `time`, or a stop command arrives; returns the command
-    /// in force (`Run` when the tick came).
-    fn wait_for_tick(&mut self, time: Time) -> Command {
+    /// in force (`Run` when the tick came). A graceful stop already being carried out does
+    /// not interrupt the wait.
+    fn wait_for_tick(&mut self, time: Time, stopping_gracefully: bool) -> Command {
         let clock = self.config.clock.clone();
         let commands = &mut self.commands;
         self.runtime.block_on(async {
             let current = *commands.borrow_and_update();
-            if matches!(current, Command::Stop(StopMode::Immediately)) {
+            let news = match current {
+                Command::Stop(StopMode::Immediately) => true,
+                Command::Stop(StopMode::Gracefully) => !stopping_gracefully,
+                Command::Run => false,
+            };
+            if news {
                 return current;
             }
             tokio::select! {
