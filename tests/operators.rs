@@ -23,12 +23,22 @@ stream! {
 
 #[test]
 fn map_filter_flat_map() {
-    let r = run(Stateless::new().numbers(queue_stream(vec![vec![1, 2, 3], vec![]])), 2);
+    let r = run(
+        Stateless::new().numbers(queue_stream(vec![vec![1, 2, 3], vec![]])),
+        2,
+    );
     assert_eq!(r.stream("doubled").records_at(1000), ["2", "4", "6"]);
     assert_eq!(r.stream("evens").records_at(1000), ["2"]);
-    assert_eq!(r.stream("spread").records_at(1000), ["1", "2", "2", "3", "3", "3"]);
+    assert_eq!(
+        r.stream("spread").records_at(1000),
+        ["1", "2", "2", "3", "3", "3"]
+    );
     for s in ["doubled", "evens", "spread"] {
-        assert_eq!(r.stream(s).times(), [1000, 2000], "{s} runs on the empty batch too");
+        assert_eq!(
+            r.stream(s).times(),
+            [1000, 2000],
+            "{s} runs on the empty batch too"
+        );
         assert!(r.stream(s).records_at(2000).is_empty());
     }
 }
@@ -56,13 +66,29 @@ fn pair(k: &str, v: i64) -> (String, i64) {
 fn keyed_operators() {
     let input = queue_stream(vec![vec![pair("a", 1), pair("b", 2), pair("a", 3)]]);
     let r = run(Pairs::new().pairs(input), 1);
-    assert_eq!(r.stream("mapped").sorted_at(1000), [r#"("a", 10)"#, r#"("a", 30)"#, r#"("b", 20)"#]);
+    assert_eq!(
+        r.stream("mapped").sorted_at(1000),
+        [r#"("a", 10)"#, r#"("a", 30)"#, r#"("b", 20)"#]
+    );
     assert_eq!(
         r.stream("flat").sorted_at(1000),
-        [r#"("a", 0)"#, r#"("a", 0)"#, r#"("a", 1)"#, r#"("a", 2)"#, r#"("b", 0)"#, r#"("b", 1)"#]
+        [
+            r#"("a", 0)"#,
+            r#"("a", 0)"#,
+            r#"("a", 1)"#,
+            r#"("a", 2)"#,
+            r#"("b", 0)"#,
+            r#"("b", 1)"#
+        ]
     );
-    assert_eq!(r.stream("reduced").sorted_at(1000), [r#"("a", 4)"#, r#"("b", 2)"#]);
-    assert_eq!(r.stream("grouped").sorted_at(1000), [r#"("a", [1, 3])"#, r#"("b", [2])"#]);
+    assert_eq!(
+        r.stream("reduced").sorted_at(1000),
+        [r#"("a", 4)"#, r#"("b", 2)"#]
+    );
+    assert_eq!(
+        r.stream("grouped").sorted_at(1000),
+        [r#"("a", [1, 3])"#, r#"("b", [2])"#]
+    );
 }
 
 stream! {
@@ -80,17 +106,33 @@ stream! {
 
 #[test]
 fn tv3_tv4_count_and_reduce_on_empty_batches() {
-    let input = queue_stream(vec![vec!["b", "a", "b"], vec![], vec!["c"]].into_iter().map(|b| {
-        b.into_iter().map(String::from).collect::<Vec<_>>()
-    }));
+    let input = queue_stream(
+        vec![vec!["b", "a", "b"], vec![], vec!["c"]]
+            .into_iter()
+            .map(|b| b.into_iter().map(String::from).collect::<Vec<_>>()),
+    );
     let r = run(Aggregates::new().words(input), 3);
     assert_eq!(r.stream("total").records_at(1000), ["3"]);
-    assert_eq!(r.stream("total").records_at(2000), ["0"], "count emits 0 for an empty batch");
+    assert_eq!(
+        r.stream("total").records_at(2000),
+        ["0"],
+        "count emits 0 for an empty batch"
+    );
     assert_eq!(r.stream("total").records_at(3000), ["1"]);
     assert_eq!(r.stream("joined").records_at(1000), ["\"a\""]);
-    assert!(r.stream("joined").records_at(2000).is_empty(), "reduce emits nothing for an empty batch");
-    assert_eq!(r.stream("joined").times(), [1000, 2000, 3000], "but the output still runs");
-    assert_eq!(r.stream("distinct").sorted_at(1000), [r#"("a", 1)"#, r#"("b", 2)"#]);
+    assert!(
+        r.stream("joined").records_at(2000).is_empty(),
+        "reduce emits nothing for an empty batch"
+    );
+    assert_eq!(
+        r.stream("joined").times(),
+        [1000, 2000, 3000],
+        "but the output still runs"
+    );
+    assert_eq!(
+        r.stream("distinct").sorted_at(1000),
+        [r#"("a", 1)"#, r#"("b", 2)"#]
+    );
 }
 
 stream! {
@@ -114,23 +156,44 @@ stream! {
 #[test]
 fn tv20_joins_and_cogroup() {
     let left = queue_stream(vec![vec![("a", 1), ("b", 2)], vec![]]);
-    let right = queue_stream(vec![vec![("a", "x"), ("a", "y"), ("c", "z")], vec![("b", "w")]]);
+    let right = queue_stream(vec![
+        vec![("a", "x"), ("a", "y"), ("c", "z")],
+        vec![("b", "w")],
+    ]);
     let r = run(Joins::new().left(left).right(right), 2);
-    assert_eq!(r.stream("inner").sorted_at(1000), [r#"("a", (1, "x"))"#, r#"("a", (1, "y"))"#]);
+    assert_eq!(
+        r.stream("inner").sorted_at(1000),
+        [r#"("a", (1, "x"))"#, r#"("a", (1, "y"))"#]
+    );
     assert_eq!(
         r.stream("lo").sorted_at(1000),
-        [r#"("a", (1, Some("x")))"#, r#"("a", (1, Some("y")))"#, r#"("b", (2, None))"#]
+        [
+            r#"("a", (1, Some("x")))"#,
+            r#"("a", (1, Some("y")))"#,
+            r#"("b", (2, None))"#
+        ]
     );
     assert_eq!(
         r.stream("ro").sorted_at(1000),
-        [r#"("a", (Some(1), "x"))"#, r#"("a", (Some(1), "y"))"#, r#"("c", (None, "z"))"#]
+        [
+            r#"("a", (Some(1), "x"))"#,
+            r#"("a", (Some(1), "y"))"#,
+            r#"("c", (None, "z"))"#
+        ]
     );
     assert_eq!(r.stream("fo").sorted_at(1000).len(), 4);
     assert_eq!(
         r.stream("co").sorted_at(1000),
-        [r#"("a", ([1], ["x", "y"]))"#, r#"("b", ([2], []))"#, r#"("c", ([], ["z"]))"#]
+        [
+            r#"("a", ([1], ["x", "y"]))"#,
+            r#"("b", ([2], []))"#,
+            r#"("c", ([], ["z"]))"#
+        ]
     );
-    assert!(r.stream("inner").records_at(2000).is_empty(), "batches of different times never join");
+    assert!(
+        r.stream("inner").records_at(2000).is_empty(),
+        "batches of different times never join"
+    );
 }
 
 stream! {
@@ -151,9 +214,20 @@ stream! {
 
 #[test]
 fn union_repartition_glom_transform() {
-    let r = run(Shapes::new().a(queue_stream(vec![vec![3, 1, 3]])).b(queue_stream(vec![vec![7]])), 1);
-    assert_eq!(r.stream("both").records_at(1000), ["3", "1", "3", "7", "3", "1", "3"]);
+    let r = run(
+        Shapes::new()
+            .a(queue_stream(vec![vec![3, 1, 3]]))
+            .b(queue_stream(vec![vec![7]])),
+        1,
+    );
+    assert_eq!(
+        r.stream("both").records_at(1000),
+        ["3", "1", "3", "7", "3", "1", "3"]
+    );
     assert_eq!(r.stream("parts").records_at(1000), ["3", "2", "2"]);
     assert_eq!(r.stream("top").records_at(1000), ["1", "3"]);
-    assert_eq!(r.stream("tagged").records_at(1000), ["(1000, 3)", "(1000, 1)", "(1000, 3)"]);
+    assert_eq!(
+        r.stream("tagged").records_at(1000),
+        ["(1000, 3)", "(1000, 1)", "(1000, 3)"]
+    );
 }

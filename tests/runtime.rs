@@ -26,7 +26,11 @@ stream! {
 
 fn recorder(batches: Vec<Vec<i64>>, fail_on: Option<i64>) -> (Recorder, QueueStream<i64>, Seen) {
     let seen = Seen::default();
-    (Recorder::new(Arc::clone(&seen), fail_on), queue_stream(batches), seen)
+    (
+        Recorder::new(Arc::clone(&seen), fail_on),
+        queue_stream(batches),
+        seen,
+    )
 }
 
 /// Collects batch metrics.
@@ -42,11 +46,26 @@ impl StreamingListener for Metrics {
 #[test]
 fn slow_batches_delay_the_next_ones_without_skipping() {
     let (pipeline, input, _) = recorder(vec![vec![1], vec![2], vec![3]], None);
-    let run = Harness::new(pipeline.numbers(input)).each_batch_takes(Duration::from_millis(2500)).run(3).unwrap();
-    let times: Vec<i64> = run.batches().iter().map(|b| b.batch_time.millis()).collect();
+    let run = Harness::new(pipeline.numbers(input))
+        .each_batch_takes(Duration::from_millis(2500))
+        .run(3)
+        .unwrap();
+    let times: Vec<i64> = run
+        .batches()
+        .iter()
+        .map(|b| b.batch_time.millis())
+        .collect();
     assert_eq!(times, [1000, 2000, 3000], "every batch time runs, in order");
-    let delays: Vec<u128> = run.batches().iter().map(|b| b.scheduling_delay().as_millis()).collect();
-    assert_eq!(delays, [0, 1500, 3000], "each 2.5 s batch pushes the next one later");
+    let delays: Vec<u128> = run
+        .batches()
+        .iter()
+        .map(|b| b.scheduling_delay().as_millis())
+        .collect();
+    assert_eq!(
+        delays,
+        [0, 1500, 3000],
+        "each 2.5 s batch pushes the next one later"
+    );
     let records: Vec<u64> = run.batches().iter().map(BatchInfo::num_records).collect();
     assert_eq!(records, [1, 1, 1]);
 }
@@ -55,10 +74,17 @@ fn slow_batches_delay_the_next_ones_without_skipping() {
 fn graceful_stop_delivers_what_was_queued_then_stops() {
     let (pipeline, input, seen) = recorder(vec![vec![1], vec![2], vec![3]], None);
     let clock = ManualClock::new();
-    let running = StreamingContext::new().manual_clock(clock.clone()).start(pipeline.numbers(input)).unwrap();
+    let running = StreamingContext::new()
+        .manual_clock(clock.clone())
+        .start(pipeline.numbers(input))
+        .unwrap();
     running.stopper().stop(StopMode::Gracefully);
     clock.advance(Duration::from_secs(10));
-    assert!(running.await_termination_or_timeout(Duration::from_secs(30)).unwrap());
+    assert!(
+        running
+            .await_termination_or_timeout(Duration::from_secs(30))
+            .unwrap()
+    );
     running.stop(StopMode::Gracefully).unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(*seen, [(1000, vec![1]), (2000, vec![2]), (3000, vec![3])]);
@@ -76,7 +102,11 @@ fn immediate_stop_runs_no_further_batch() {
         .unwrap();
     clock.advance(Duration::from_secs(1));
     while metrics.0.lock().unwrap().is_empty() {
-        assert!(!running.await_termination_or_timeout(Duration::from_millis(10)).unwrap());
+        assert!(
+            !running
+                .await_termination_or_timeout(Duration::from_millis(10))
+                .unwrap()
+        );
     }
     running.stop(StopMode::Immediately).unwrap();
     clock.advance(Duration::from_secs(5));
@@ -86,8 +116,15 @@ fn immediate_stop_runs_no_further_batch() {
 #[test]
 fn await_termination_times_out_while_running() {
     let (pipeline, input, _) = recorder(vec![], None);
-    let running = StreamingContext::new().manual_clock(ManualClock::new()).start(pipeline.numbers(input)).unwrap();
-    assert!(!running.await_termination_or_timeout(Duration::from_millis(20)).unwrap());
+    let running = StreamingContext::new()
+        .manual_clock(ManualClock::new())
+        .start(pipeline.numbers(input))
+        .unwrap();
+    assert!(
+        !running
+            .await_termination_or_timeout(Duration::from_millis(20))
+            .unwrap()
+    );
     running.stop(StopMode::Immediately).unwrap();
 }
 
@@ -95,10 +132,23 @@ fn await_termination_times_out_while_running() {
 fn a_failed_output_is_reported_and_the_pipeline_keeps_running() {
     let (pipeline, input, seen) = recorder(vec![vec![1], vec![2], vec![3]], Some(2000));
     let clock = ManualClock::new();
-    let running = StreamingContext::new().manual_clock(clock.clone()).start(pipeline.numbers(input)).unwrap();
+    let running = StreamingContext::new()
+        .manual_clock(clock.clone())
+        .start(pipeline.numbers(input))
+        .unwrap();
     clock.advance(Duration::from_secs(2));
     let err = running.await_termination().unwrap_err();
-    assert!(matches!(err, Error::OutputFailed { index: 0, operation: "foreach_rdd", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::OutputFailed {
+                index: 0,
+                operation: "foreach_rdd",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "output 0 (`foreach_rdd` of stream `numbers`) of pipeline `Recorder` failed at batch 2000 ms: \
@@ -106,7 +156,11 @@ fn a_failed_output_is_reported_and_the_pipeline_keeps_running() {
     );
     clock.advance(Duration::from_secs(1));
     while seen.lock().unwrap().len() < 3 {
-        assert!(!running.await_termination_or_timeout(Duration::from_millis(10)).unwrap());
+        assert!(
+            !running
+                .await_termination_or_timeout(Duration::from_millis(10))
+                .unwrap()
+        );
     }
     running.stop(StopMode::Immediately).unwrap();
 }
@@ -121,14 +175,22 @@ stream! {
 
 #[test]
 fn a_panic_in_user_code_stops_the_pipeline_with_an_error() {
-    let err = Harness::new(Panicky::new().numbers(queue_stream(vec![vec![1], vec![2], vec![3]]))).run(3).unwrap_err();
-    assert!(matches!(&err, Error::Panicked { message, .. } if message == "two is not allowed"), "{err:?}");
+    let err = Harness::new(Panicky::new().numbers(queue_stream(vec![vec![1], vec![2], vec![3]])))
+        .run(3)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Panicked { message, .. } if message == "two is not allowed"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("in batch 2000 ms"), "{err}");
 }
 
 #[test]
 fn an_unbound_input_is_refused_at_start() {
-    let err = StreamingContext::new().start(Recorder::new(Seen::default(), None)).err().expect("start fails");
+    let err = StreamingContext::new()
+        .start(Recorder::new(Seen::default(), None))
+        .err()
+        .expect("start fails");
     assert_eq!(
         err.to_string(),
         "input `numbers` of pipeline `Recorder` is not bound to a source; bind it before starting, \
@@ -159,7 +221,10 @@ fn tv6_queue_fed_while_running() {
     clock.advance(Duration::from_secs(1));
     wait_for(2);
     running.stop(StopMode::Immediately).unwrap();
-    assert_eq!(*seen.lock().unwrap(), [(1000, vec![1, 2, 3]), (2000, vec![4])]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1000, vec![1, 2, 3]), (2000, vec![4])]
+    );
 }
 
 stream! {
@@ -173,9 +238,15 @@ stream! {
 #[test]
 fn system_clock_batches_are_aligned_to_the_interval() {
     let metrics = Metrics::default();
-    let running =
-        StreamingContext::new().add_listener(metrics.clone()).start(Fast::new().numbers(queue_stream(vec![vec![1]]))).unwrap();
-    assert_eq!(running.zero_time().millis() % 50, 0, "zero time is on the 50 ms grid");
+    let running = StreamingContext::new()
+        .add_listener(metrics.clone())
+        .start(Fast::new().numbers(queue_stream(vec![vec![1]])))
+        .unwrap();
+    assert_eq!(
+        running.zero_time().millis() % 50,
+        0,
+        "zero time is on the 50 ms grid"
+    );
     let stopper: Stopper = running.stopper();
     while metrics.0.lock().unwrap().len() < 3 {
         std::thread::sleep(Duration::from_millis(10));
@@ -185,7 +256,11 @@ fn system_clock_batches_are_aligned_to_the_interval() {
     let infos = metrics.0.lock().unwrap();
     let first = running.zero_time().millis() + 50;
     for (k, info) in infos.iter().enumerate() {
-        assert_eq!(info.batch_time.millis(), first + 50 * k as i64, "consecutive, none skipped");
+        assert_eq!(
+            info.batch_time.millis(),
+            first + 50 * k as i64,
+            "consecutive, none skipped"
+        );
     }
     assert_eq!(infos[0].num_records(), 1);
 }

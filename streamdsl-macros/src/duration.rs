@@ -26,13 +26,17 @@ pub fn parse_duration(expr: &Expr) -> Result<u64, String> {
         return Err("a duration must be greater than zero".into());
     }
     if millis.fract() != 0.0 || millis > u64::MAX as f64 {
-        return Err(format!("`{digits}{suffix}` is not a whole number of milliseconds"));
+        return Err(format!(
+            "`{digits}{suffix}` is not a whole number of milliseconds"
+        ));
     }
     Ok(millis as u64)
 }
 
 fn help(what: &str) -> String {
-    format!("{what}; write a duration as a number and a unit: `500ms`, `1s`, `1.5s`, `2min` or `1h`")
+    format!(
+        "{what}; write a duration as a number and a unit: `500ms`, `1s`, `1.5s`, `2min` or `1h`"
+    )
 }
 
 #[cfg(test)]
@@ -55,9 +59,17 @@ mod tests {
     #[test]
     fn mistakes_say_what_to_write() {
         assert!(ms("5").unwrap_err().contains("has no unit"));
-        assert!(ms("5sec").unwrap_err().contains("unknown duration unit `sec`"));
+        assert!(
+            ms("5sec")
+                .unwrap_err()
+                .contains("unknown duration unit `sec`")
+        );
         assert!(ms("0s").unwrap_err().contains("greater than zero"));
-        assert!(ms("0.0001s").unwrap_err().contains("whole number of milliseconds"));
+        assert!(
+            ms("0.0001s")
+                .unwrap_err()
+                .contains("whole number of milliseconds")
+        );
         assert!(ms("x").unwrap_err().contains("must be a literal"));
     }
 }

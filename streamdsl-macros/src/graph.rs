@@ -45,8 +45,13 @@ pub struct Node<'a> {
 }
 
 pub enum NodeKind<'a> {
-    Input { ty: &'a Type },
-    Op { spec: &'static OperatorSpec, call: &'a Call },
+    Input {
+        ty: &'a Type,
+    },
+    Op {
+        spec: &'static OperatorSpec,
+        call: &'a Call,
+    },
 }
 
 pub struct Output<'a> {
@@ -77,7 +82,13 @@ impl Node<'_> {
 const RESERVED_INPUT_NAMES: &[&str] = &["new", "info", "take_inputs", "run_batch"];
 
 pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
-    let mut g = Graph { decl, nodes: Vec::new(), outputs: Vec::new(), batch_ms: None, names: HashMap::new() };
+    let mut g = Graph {
+        decl,
+        nodes: Vec::new(),
+        outputs: Vec::new(),
+        batch_ms: None,
+        names: HashMap::new(),
+    };
     for Param { name, .. } in &decl.params {
         g.bind(name, Binding::Param, diags);
     }
@@ -86,13 +97,19 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
         match statement {
             Statement::Batch { keyword, value } => {
                 if batch_seen.is_some() {
-                    diags.error(keyword.span(), "the batch interval is set twice; keep one `batch = …;`");
+                    diags.error(
+                        keyword.span(),
+                        "the batch interval is set twice; keep one `batch = …;`",
+                    );
                     continue;
                 }
                 batch_seen = Some(keyword.span());
                 match parse_duration(value) {
                     Ok(ms) => g.batch_ms = Some(ms),
-                    Err(msg) => diags.error(syn::spanned::Spanned::span(value), format!("invalid batch interval: {msg}")),
+                    Err(msg) => diags.error(
+                        syn::spanned::Spanned::span(value),
+                        format!("invalid batch interval: {msg}"),
+                    ),
                 }
             }
             Statement::Input { name, ty } => {
@@ -123,11 +140,16 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                     );
                     continue;
                 }
-                let Some(id) = g.chain(chain, false, diags) else { continue };
+                let Some(id) = g.chain(chain, false, diags) else {
+                    continue;
+                };
                 if chain.calls.is_empty() {
                     diags.error(
                         name.span(),
-                        format!("`{name}` would only rename `{}`; use `{}` directly", chain.root, chain.root),
+                        format!(
+                            "`{name}` would only rename `{}`; use `{}` directly",
+                            chain.root, chain.root
+                        ),
                     );
                     g.bind(name, Binding::Stream(id), diags);
                     continue;
@@ -142,14 +164,22 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                 let Some(last) = chain.calls.last() else {
                     diags.error(
                         chain.root.span(),
-                        format!("`{}` alone does nothing; add an output such as `{}.pprint();`", chain.root, chain.root),
+                        format!(
+                            "`{}` alone does nothing; add an output such as `{}.pprint();`",
+                            chain.root, chain.root
+                        ),
                     );
                     continue;
                 };
                 match ops::lookup(&last.method.to_string()) {
                     Some(spec) if spec.is_output() => {
                         if let Some(node) = g.chain(chain, true, diags) {
-                            g.outputs.push(Output { spec, call: last, node, values: Vec::new() });
+                            g.outputs.push(Output {
+                                spec,
+                                call: last,
+                                node,
+                                values: Vec::new(),
+                            });
                         }
                     }
                     Some(_) => {
@@ -184,7 +214,10 @@ impl<'a> Graph<'a> {
     fn bind(&mut self, name: &Ident, binding: Binding, diags: &mut Diagnostics) {
         let key = name.to_string();
         if key.starts_with("__") {
-            diags.error(name.span(), "names starting with `__` are reserved for generated code");
+            diags.error(
+                name.span(),
+                "names starting with `__` are reserved for generated code",
+            );
         }
         if self.names.insert(key, binding).is_some() {
             diags.error(
@@ -199,14 +232,21 @@ impl<'a> Graph<'a> {
         match self.names.get(&name.to_string()) {
             Some(Binding::Stream(id)) => Some(*id),
             Some(Binding::Param) => {
-                diags.error(name.span(), format!("`{name}` is a parameter of the pipeline, not a stream"));
+                diags.error(
+                    name.span(),
+                    format!("`{name}` is a parameter of the pipeline, not a stream"),
+                );
                 None
             }
             None => {
-                let streams = self.names.iter().filter(|(_, b)| matches!(b, Binding::Stream(_)));
-                let hint = crate::suggest::closest(&name.to_string(), streams.map(|(n, _)| n.as_str()))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+                let streams = self
+                    .names
+                    .iter()
+                    .filter(|(_, b)| matches!(b, Binding::Stream(_)));
+                let hint =
+                    crate::suggest::closest(&name.to_string(), streams.map(|(n, _)| n.as_str()))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
                 diags.error(
                     name.span(),
                     format!("no stream named `{name}` in pipeline `{}` (streams must be defined before use){hint}", self.decl.name),
@@ -218,10 +258,19 @@ impl<'a> Graph<'a> {
 
     /// Adds the nodes of a chain; returns the last one. With `ends_in_output`, the chain's last
     /// call is an output and gets no node.
-    fn chain(&mut self, chain: &'a Chain, ends_in_output: bool, diags: &mut Diagnostics) -> Option<NodeId> {
+    fn chain(
+        &mut self,
+        chain: &'a Chain,
+        ends_in_output: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<NodeId> {
         let mut current = self.resolve(&chain.root, diags)?;
         let mut label = self.nodes[current].label.clone();
-        let transforms = if ends_in_output { chain.calls.len().saturating_sub(1) } else { chain.calls.len() };
+        let transforms = if ends_in_output {
+            chain.calls.len().saturating_sub(1)
+        } else {
+            chain.calls.len()
+        };
         for call in &chain.calls[..transforms] {
             let name = call.method.to_string();
             let Some(spec) = ops::lookup(&name) else {
@@ -231,7 +280,9 @@ impl<'a> Graph<'a> {
             if spec.is_output() {
                 diags.error(
                     call.method.span(),
-                    format!("`{name}` is an output and must end the statement; nothing can follow it"),
+                    format!(
+                        "`{name}` is an output and must end the statement; nothing can follow it"
+                    ),
                 );
                 return None;
             }

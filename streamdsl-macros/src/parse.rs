@@ -42,7 +42,11 @@ pub enum Statement {
     /// `input lines: &str;`
     Input { name: Ident, ty: Type },
     /// `let name[: Type] = chain;`
-    Let { name: Ident, ty: Option<Type>, chain: Chain },
+    Let {
+        name: Ident,
+        ty: Option<Type>,
+        chain: Chain,
+    },
     /// `chain;` (must end in an output)
     Output { chain: Chain },
 }
@@ -95,7 +99,13 @@ impl Parse for PipelineDecl {
         while !body.is_empty() {
             statements.push(body.parse()?);
         }
-        Ok(PipelineDecl { attrs, vis, name, params, statements })
+        Ok(PipelineDecl {
+            attrs,
+            vis,
+            name,
+            params,
+            statements,
+        })
     }
 }
 
@@ -103,7 +113,10 @@ impl Parse for Param {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name = input.parse()?;
         input.parse::<Token![:]>()?;
-        Ok(Param { name, ty: input.parse()? })
+        Ok(Param {
+            name,
+            ty: input.parse()?,
+        })
     }
 }
 
@@ -119,24 +132,41 @@ impl Parse for Statement {
                 None
             };
             input.parse::<Token![=]>()?;
-            Statement::Let { name, ty, chain: input.parse()? }
+            Statement::Let {
+                name,
+                ty,
+                chain: input.parse()?,
+            }
         } else if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
             let keyword: Ident = input.parse()?;
             if keyword != "batch" {
                 return Err(syn::Error::new(
                     keyword.span(),
-                    format!("unknown setting `{keyword}`; the pipeline settings are `batch = <duration>;`"),
+                    format!(
+                        "unknown setting `{keyword}`; the pipeline settings are `batch = <duration>;`"
+                    ),
                 ));
             }
             input.parse::<Token![=]>()?;
-            Statement::Batch { keyword, value: input.parse()? }
-        } else if input.peek(Ident) && input.peek2(Ident) && input.fork().parse::<Ident>()? == "input" {
+            Statement::Batch {
+                keyword,
+                value: input.parse()?,
+            }
+        } else if input.peek(Ident)
+            && input.peek2(Ident)
+            && input.fork().parse::<Ident>()? == "input"
+        {
             input.parse::<Ident>()?;
             let name = input.parse()?;
             input.parse::<Token![:]>()?;
-            Statement::Input { name, ty: input.parse()? }
+            Statement::Input {
+                name,
+                ty: input.parse()?,
+            }
         } else {
-            Statement::Output { chain: input.parse()? }
+            Statement::Output {
+                chain: input.parse()?,
+            }
         };
         input.parse::<Token![;]>()?;
         Ok(statement)
@@ -154,8 +184,15 @@ impl Chain {
     fn from_expr(expr: Expr) -> syn::Result<Chain> {
         match expr {
             Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
-                let root = p.path.get_ident().cloned().expect("checked: a single identifier");
-                Ok(Chain { root, calls: Vec::new() })
+                let root = p
+                    .path
+                    .get_ident()
+                    .cloned()
+                    .expect("checked: a single identifier");
+                Ok(Chain {
+                    root,
+                    calls: Vec::new(),
+                })
             }
             Expr::MethodCall(call) => {
                 if let Some(turbofish) = &call.turbofish {
@@ -164,9 +201,17 @@ impl Chain {
                         "stream operators take no type arguments; annotate the closure's parameters or the `let` instead",
                     ));
                 }
-                let span = call.dot_token.span.join(call.paren_token.span.join()).unwrap_or(call.method.span());
+                let span = call
+                    .dot_token
+                    .span
+                    .join(call.paren_token.span.join())
+                    .unwrap_or(call.method.span());
                 let mut chain = Chain::from_expr(*call.receiver)?;
-                chain.calls.push(Call { method: call.method, args: call.args.into_iter().collect(), span });
+                chain.calls.push(Call {
+                    method: call.method,
+                    args: call.args.into_iter().collect(),
+                    span,
+                });
                 Ok(chain)
             }
             other => Err(syn::Error::new(
@@ -196,7 +241,9 @@ mod tests {
         assert_eq!(p.name, "WordCount");
         assert_eq!(p.params.len(), 1);
         assert_eq!(p.statements.len(), 4);
-        let Statement::Let { chain, .. } = &p.statements[2] else { panic!("expected let") };
+        let Statement::Let { chain, .. } = &p.statements[2] else {
+            panic!("expected let")
+        };
         let methods: Vec<_> = chain.calls.iter().map(|c| c.method.to_string()).collect();
         assert_eq!(chain.root, "lines");
         assert_eq!(methods, ["flat_map", "map", "reduce_by_key"]);

@@ -58,8 +58,10 @@ pub fn plan(g: &Graph) -> Plan {
         output_readers[o.node] += 1;
     }
     let fused = |id: NodeId| {
-        matches!(g.nodes[id].spec().map(|s| &s.codegen), Some(Codegen::PerRecord(_)))
-            && op_readers[id] == 1
+        matches!(
+            g.nodes[id].spec().map(|s| &s.codegen),
+            Some(Codegen::PerRecord(_))
+        ) && op_readers[id] == 1
             && output_readers[id] == 0
     };
     // Walks up through fused nodes to the batch a loop reads.
@@ -90,7 +92,14 @@ pub fn plan(g: &Graph) -> Plan {
         };
         stages.push(Stage {
             node: id,
-            ports: ports.into_iter().map(|(source, chain)| Port { source, chain, read: Read::Clone }).collect(),
+            ports: ports
+                .into_iter()
+                .map(|(source, chain)| Port {
+                    source,
+                    chain,
+                    read: Read::Clone,
+                })
+                .collect(),
         });
     }
     // The last loop reading a batch may move its records out, unless an output reads it.

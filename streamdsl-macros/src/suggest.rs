@@ -4,7 +4,10 @@ use crate::ops::TABLE;
 
 /// The operator a mistyped or Spark-spelled name most likely means.
 pub fn suggest_operator(name: &str) -> Option<&'static str> {
-    if let Some(op) = TABLE.iter().find(|op| op.spark_name == name || op.name == snake_case(name)) {
+    if let Some(op) = TABLE
+        .iter()
+        .find(|op| op.spark_name == name || op.name == snake_case(name))
+    {
         return Some(op.name);
     }
     closest(name, TABLE.iter().map(|op| op.name))

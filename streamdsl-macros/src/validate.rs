@@ -29,8 +29,15 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
         }
     }
     let name = &g.decl.name;
-    if !g.nodes.iter().any(|n| matches!(n.kind, NodeKind::Input { .. })) {
-        diags.error(name.span(), format!("pipeline `{name}` has no input; declare one, e.g. `input lines: String;`"));
+    if !g
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind, NodeKind::Input { .. }))
+    {
+        diags.error(
+            name.span(),
+            format!("pipeline `{name}` has no input; declare one, e.g. `input lines: String;`"),
+        );
     }
     if g.outputs.is_empty() {
         diags.error(
@@ -102,7 +109,10 @@ fn arguments<'a>(
                 None => {
                     diags.error(
                         arg.span(),
-                        format!("`{}` takes the name of another stream here (its `{}` argument)", spec.name, arg_spec.name),
+                        format!(
+                            "`{}` takes the name of another stream here (its `{}` argument)",
+                            spec.name, arg_spec.name
+                        ),
                     );
                     ok = false;
                 }

@@ -28,12 +28,16 @@ impl<T> Batch<T> {
     /// An empty batch with one empty partition (what Spark's `queueStream` gives when its
     /// queue is empty).
     pub fn empty() -> Self {
-        Batch { partitions: smallvec::smallvec![Vec::new()] }
+        Batch {
+            partitions: smallvec::smallvec![Vec::new()],
+        }
     }
 
     /// A batch with the given partitions.
     pub fn from_partitions(partitions: impl IntoIterator<Item = Vec<T>>) -> Self {
-        Batch { partitions: partitions.into_iter().collect() }
+        Batch {
+            partitions: partitions.into_iter().collect(),
+        }
     }
 
     /// Number of records in all partitions.
@@ -103,7 +107,9 @@ impl<T: fmt::Debug> fmt::Debug for Batch<T> {
 
 impl<T> From<Vec<T>> for Batch<T> {
     fn from(records: Vec<T>) -> Self {
-        Batch { partitions: smallvec::smallvec![records] }
+        Batch {
+            partitions: smallvec::smallvec![records],
+        }
     }
 }
 
@@ -181,7 +187,10 @@ pub struct BatchBuilder<T> {
 impl<T> BatchBuilder<T> {
     /// An empty builder.
     pub fn new() -> Self {
-        BatchBuilder { partitions: SmallVec::new(), current: Vec::new() }
+        BatchBuilder {
+            partitions: SmallVec::new(),
+            current: Vec::new(),
+        }
     }
 
     /// The batch built so far; a builder that saw no partition gives [`Batch::empty`].
@@ -189,7 +198,9 @@ impl<T> BatchBuilder<T> {
         if self.partitions.is_empty() {
             self.partitions.push(std::mem::take(&mut self.current));
         }
-        Batch { partitions: self.partitions }
+        Batch {
+            partitions: self.partitions,
+        }
     }
 
     /// Appends whole partitions (used by `union`).
@@ -213,7 +224,10 @@ impl<T> Sink for BatchBuilder<T> {
 
     fn end_partition(&mut self) {
         let capacity = self.current.len();
-        self.partitions.push(std::mem::replace(&mut self.current, Vec::with_capacity(capacity)));
+        self.partitions.push(std::mem::replace(
+            &mut self.current,
+            Vec::with_capacity(capacity),
+        ));
     }
 }
 
@@ -232,7 +246,10 @@ mod tests {
         b.end_partition();
         let batch = b.finish();
         assert_eq!(batch.num_partitions(), 3);
-        assert_eq!(batch.partitions().map(<[i32]>::len).collect::<Vec<_>>(), [1, 0, 2]);
+        assert_eq!(
+            batch.partitions().map(<[i32]>::len).collect::<Vec<_>>(),
+            [1, 0, 2]
+        );
     }
 
     #[test]

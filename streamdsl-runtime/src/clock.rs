@@ -29,7 +29,9 @@ impl ManualClock {
 
     /// A clock at `time`.
     pub fn starting_at(time: Time) -> Self {
-        ManualClock { now: Arc::new(watch::Sender::new(time.millis())) }
+        ManualClock {
+            now: Arc::new(watch::Sender::new(time.millis())),
+        }
     }
 
     /// The clock's time.
@@ -39,7 +41,8 @@ impl ManualClock {
 
     /// Moves the clock forward by `d`.
     pub fn advance(&self, d: Duration) {
-        self.now.send_modify(|t| *t += crate::time::duration_millis(d));
+        self.now
+            .send_modify(|t| *t += crate::time::duration_millis(d));
     }
 
     /// Moves the clock to `time` unless it is already later.
@@ -72,7 +75,9 @@ impl Clock {
     pub(crate) fn now(&self) -> Time {
         match self {
             Clock::System => {
-                let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+                let since = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
                 Time::from_millis(crate::time::duration_millis(since))
             }
             Clock::Manual(m) => m.now(),

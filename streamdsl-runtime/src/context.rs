@@ -151,14 +151,19 @@ impl StreamingContext {
     pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
         let running = self.start(pipeline)?;
         let stopper = running.stopper();
-        std::thread::Builder::new().name("streamdsl-signals".into()).spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            rt.block_on(wait_for_shutdown_signal());
-            tracing::info!("shutdown signal received; stopping gracefully");
-            stopper.stop(StopMode::Gracefully);
-        })?;
+        std::thread::Builder::new()
+            .name("streamdsl-signals".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(wait_for_shutdown_signal());
+                tracing::info!("shutdown signal received; stopping gracefully");
+                stopper.stop(StopMode::Gracefully);
+            })?;
         running.await_termination()?;
         running.stop(StopMode::Gracefully)
     }
@@ -233,7 +238,9 @@ impl Running {
 
     /// A handle that can stop the pipeline from another thread.
     pub fn stopper(&self) -> Stopper {
-        Stopper { commands: self.commands.clone() }
+        Stopper {
+            commands: self.commands.clone(),
+        }
     }
 
     /// Blocks until the pipeline stops, or returns the first error reported (an output that
@@ -259,13 +266,21 @@ impl Running {
                 return Ok(true);
             }
             s = match deadline {
-                None => self.shared.changed.wait(s).unwrap_or_else(|e| e.into_inner()),
+                None => self
+                    .shared
+                    .changed
+                    .wait(s)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Ok(false);
                     }
-                    self.shared.changed.wait_timeout(s, left).unwrap_or_else(|e| e.into_inner()).0
+                    self.shared
+                        .changed
+                        .wait_timeout(s, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
                 }
             };
         }
@@ -277,7 +292,11 @@ impl Running {
         self.stopper().stop(mode);
         self.join();
         let mut s = self.shared.lock();
-        if s.errors.is_empty() { Ok(()) } else { Err(s.errors.remove(0)) }
+        if s.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(s.errors.remove(0))
+        }
     }
 
     fn join(&mut self) {

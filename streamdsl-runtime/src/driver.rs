@@ -116,7 +116,8 @@ pub(crate) struct Driver<P: Pipeline> {
 
 impl<P: Pipeline> Driver<P> {
     pub(crate) fn start_inputs(&mut self) -> Result<(), Error> {
-        self.inputs.start(&InputContext::new(self.runtime.handle().clone()))
+        self.inputs
+            .start(&InputContext::new(self.runtime.handle().clone()))
     }
 
     /// The loop; returns when the pipeline stops.
@@ -150,7 +151,10 @@ impl<P: Pipeline> Driver<P> {
                 break;
             }
             if self.config.stop_when_finished && self.inputs.all_finished() {
-                tracing::info!(pipeline = self.info.name, "every input is finished; stopping");
+                tracing::info!(
+                    pipeline = self.info.name,
+                    "every input is finished; stopping"
+                );
                 break;
             }
             time = time.add(interval);
@@ -279,9 +283,17 @@ pub(crate) fn execute<P: Pipeline>(
     if let Err(panic) = result {
         let message = panic_message(&*panic);
         tracing::error!(pipeline = settings.info.name, batch_time = %time, %message, "user code panicked; stopping");
-        errors.push(Error::Panicked { pipeline: settings.info.name, time, message });
+        errors.push(Error::Panicked {
+            pipeline: settings.info.name,
+            time,
+            message,
+        });
     }
-    BatchOutcome { outputs: outputs.finished, errors, panicked }
+    BatchOutcome {
+        outputs: outputs.finished,
+        errors,
+        panicked,
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -21,7 +21,9 @@ pub enum Error {
         input: &'static str,
     },
     /// An output operation returned an error; the pipeline keeps running (as Spark).
-    #[error("output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}: {source}")]
+    #[error(
+        "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}: {source}"
+    )]
     OutputFailed {
         /// The pipeline.
         pipeline: &'static str,
@@ -62,7 +64,9 @@ pub enum Error {
     #[error("could not start the streamdsl runtime: {0}")]
     Runtime(#[from] std::io::Error),
     /// The test harness waited too long for a batch: the pipeline's driver is stuck or gone.
-    #[error("the test harness waited {waited_ms} ms for batch {time} of pipeline `{pipeline}` without result")]
+    #[error(
+        "the test harness waited {waited_ms} ms for batch {time} of pipeline `{pipeline}` without result"
+    )]
     HarnessTimeout {
         /// The pipeline.
         pipeline: &'static str,

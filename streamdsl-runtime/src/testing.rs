@@ -30,11 +30,11 @@
 
 use crate::clock::ManualClock;
 use crate::driver::{BatchSettings, StopMode, execute};
-use crate::inputs::InputSet;
-use crate::outputs::Console;
 use crate::error::{Error, Result};
+use crate::inputs::InputSet;
 use crate::metrics::{BatchInfo, StreamingListener};
 use crate::outputs::CapturedBatch;
+use crate::outputs::Console;
 use crate::pipeline::{Pipeline, PipelineInfo};
 use crate::{StreamingContext, Time, TimeZone};
 use std::sync::mpsc;
@@ -89,7 +89,11 @@ impl<P: Pipeline> Harness<P> {
         let capture = Arc::new(Mutex::new(vec![Vec::new(); info.outputs.len()]));
         let console = Arc::new(Mutex::new(Vec::new()));
         let (done_tx, done_rx) = mpsc::channel();
-        let listener = Recorder { done: done_tx, clock: clock.clone(), advance: self.advance_during };
+        let listener = Recorder {
+            done: done_tx,
+            clock: clock.clone(),
+            advance: self.advance_during,
+        };
         let running = StreamingContext::new()
             .manual_clock(clock.clone())
             .default_parallelism(self.default_parallelism)
@@ -117,8 +121,14 @@ impl<P: Pipeline> Harness<P> {
         }
         running.stop(StopMode::Immediately)?;
         let outputs = std::mem::take(&mut *capture.lock().unwrap_or_else(|e| e.into_inner()));
-        let console = String::from_utf8_lossy(&console.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
-        Ok(TestRun { info, outputs, console, batches: infos })
+        let console = String::from_utf8_lossy(&console.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_owned();
+        Ok(TestRun {
+            info,
+            outputs,
+            console,
+            batches: infos,
+        })
     }
 }
 
@@ -150,7 +160,9 @@ pub struct TestRun {
 impl TestRun {
     /// Output number `index` (declaration order, from 0).
     pub fn output(&self, index: usize) -> OutputRecords<'_> {
-        OutputRecords { batches: self.outputs.get(index).map_or(&[], Vec::as_slice) }
+        OutputRecords {
+            batches: self.outputs.get(index).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// The first output of the stream named `stream` (a `let` name or an input name).
@@ -158,10 +170,18 @@ impl TestRun {
     /// # Panics
     /// If the pipeline has no output of that stream: a mistake in the test itself.
     pub fn stream(&self, stream: &str) -> OutputRecords<'_> {
-        let index = self.info.outputs.iter().position(|o| o.stream == stream).unwrap_or_else(|| {
-            let names: Vec<_> = self.info.outputs.iter().map(|o| o.stream).collect();
-            panic!("pipeline `{}` has no output of stream `{stream}`; outputs write {names:?}", self.info.name)
-        });
+        let index = self
+            .info
+            .outputs
+            .iter()
+            .position(|o| o.stream == stream)
+            .unwrap_or_else(|| {
+                let names: Vec<_> = self.info.outputs.iter().map(|o| o.stream).collect();
+                panic!(
+                    "pipeline `{}` has no output of stream `{stream}`; outputs write {names:?}",
+                    self.info.name
+                )
+            });
         self.output(index)
     }
 
@@ -225,7 +245,12 @@ pub struct BatchRunner<P> {
 impl<P: Pipeline> BatchRunner<P> {
     /// A runner for `pipeline`; its bound inputs are ignored.
     pub fn new(pipeline: P) -> Self {
-        BatchRunner { pipeline, time: Time::from_millis(0), default_parallelism: 1, console: Console::Stdout }
+        BatchRunner {
+            pipeline,
+            time: Time::from_millis(0),
+            default_parallelism: 1,
+            console: Console::Stdout,
+        }
     }
 
     /// Partitions of keyed operators' output when the pipeline gives none (default 1).

@@ -152,13 +152,22 @@ mod tests {
 
     #[test]
     fn datetime_matches_python_fromtimestamp_in_utc() {
-        assert_eq!(Time(1000).to_datetime_string(TimeZone::Utc), "1970-01-01 00:00:01");
-        assert_eq!(Time(500).to_datetime_string(TimeZone::Utc), "1970-01-01 00:00:00.500000");
+        assert_eq!(
+            Time(1000).to_datetime_string(TimeZone::Utc),
+            "1970-01-01 00:00:01"
+        );
+        assert_eq!(
+            Time(500).to_datetime_string(TimeZone::Utc),
+            "1970-01-01 00:00:00.500000"
+        );
         assert_eq!(
             Time(1_714_564_801_000).to_datetime_string(TimeZone::Utc),
             "2024-05-01 12:00:01"
         );
-        assert_eq!(Time(951_782_400_000).to_datetime_string(TimeZone::Utc), "2000-02-29 00:00:00");
+        assert_eq!(
+            Time(951_782_400_000).to_datetime_string(TimeZone::Utc),
+            "2000-02-29 00:00:00"
+        );
     }
 
     #[test]

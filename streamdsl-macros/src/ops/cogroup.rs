@@ -7,8 +7,14 @@ use proc_macro2::TokenStream;
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "cogroup",
     spark_name: "cogroup",
-    args: &[ArgSpec::required("other", ArgKind::Stream), ArgSpec::optional("partitions", ArgKind::Value)],
-    codegen: Codegen::Breaker(Breaker { sinks: sides, finish }),
+    args: &[
+        ArgSpec::required("other", ArgKind::Stream),
+        ArgSpec::optional("partitions", ArgKind::Value),
+    ],
+    codegen: Codegen::Breaker(Breaker {
+        sinks: sides,
+        finish,
+    }),
 };
 
 fn finish(call: &OpCall) -> TokenStream {

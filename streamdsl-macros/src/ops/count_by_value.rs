@@ -9,4 +9,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 
-simple_sink!(count_by_value, |call, marker| (quote::quote!(&#marker), call.partitions(0)));
+simple_sink!(count_by_value, |call, marker| (
+    quote::quote!(&#marker),
+    call.partitions(0)
+));

@@ -13,11 +13,19 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
-    let (ctx, index, f, user, marker) =
-        (&call.ctx, call.output_index, &call.closure, call.value(0), &call.marker);
+    let (ctx, index, f, user, marker) = (
+        &call.ctx,
+        call.output_index,
+        &call.closure,
+        call.value(0),
+        &call.marker,
+    );
     let with_time = user.is_some_and(|u| is_closure_with_params(u, 2));
     let (check, invoke) = if with_time {
-        (quote::quote!(check), quote::quote!(#f(__out.time(), __batch)))
+        (
+            quote::quote!(check),
+            quote::quote!(#f(__out.time(), __batch)),
+        )
     } else {
         (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
     };

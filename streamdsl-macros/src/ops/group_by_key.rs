@@ -9,4 +9,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 
-simple_sink!(group_by_key, |call, marker| (quote::quote!(&#marker), call.partitions(0)));
+simple_sink!(group_by_key, |call, marker| (
+    quote::quote!(&#marker),
+    call.partitions(0)
+));

@@ -4,35 +4,49 @@ use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
-const ARGS: &[ArgSpec] =
-    &[ArgSpec::required("other", ArgKind::Stream), ArgSpec::optional("partitions", ArgKind::Value)];
+const ARGS: &[ArgSpec] = &[
+    ArgSpec::required("other", ArgKind::Stream),
+    ArgSpec::optional("partitions", ArgKind::Value),
+];
 
 pub const JOIN: OperatorSpec = OperatorSpec {
     name: "join",
     spark_name: "join",
     args: ARGS,
-    codegen: Codegen::Breaker(Breaker { sinks: sides, finish: inner }),
+    codegen: Codegen::Breaker(Breaker {
+        sinks: sides,
+        finish: inner,
+    }),
 };
 
 pub const LEFT_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "left_outer_join",
     spark_name: "leftOuterJoin",
     args: ARGS,
-    codegen: Codegen::Breaker(Breaker { sinks: sides, finish: left_outer }),
+    codegen: Codegen::Breaker(Breaker {
+        sinks: sides,
+        finish: left_outer,
+    }),
 };
 
 pub const RIGHT_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "right_outer_join",
     spark_name: "rightOuterJoin",
     args: ARGS,
-    codegen: Codegen::Breaker(Breaker { sinks: sides, finish: right_outer }),
+    codegen: Codegen::Breaker(Breaker {
+        sinks: sides,
+        finish: right_outer,
+    }),
 };
 
 pub const FULL_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "full_outer_join",
     spark_name: "fullOuterJoin",
     args: ARGS,
-    codegen: Codegen::Breaker(Breaker { sinks: sides, finish: full_outer }),
+    codegen: Codegen::Breaker(Breaker {
+        sinks: sides,
+        finish: full_outer,
+    }),
 };
 
 /// One keyed side table per stream; also used by `cogroup`.

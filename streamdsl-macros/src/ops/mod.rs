@@ -103,13 +103,28 @@ pub struct ArgSpec {
 
 impl ArgSpec {
     pub const fn required(name: &'static str, kind: ArgKind) -> Self {
-        ArgSpec { name, kind, optional: false, repeat: false }
+        ArgSpec {
+            name,
+            kind,
+            optional: false,
+            repeat: false,
+        }
     }
     pub const fn optional(name: &'static str, kind: ArgKind) -> Self {
-        ArgSpec { name, kind, optional: true, repeat: false }
+        ArgSpec {
+            name,
+            kind,
+            optional: true,
+            repeat: false,
+        }
     }
     pub const fn repeated(name: &'static str, kind: ArgKind) -> Self {
-        ArgSpec { name, kind, optional: false, repeat: true }
+        ArgSpec {
+            name,
+            kind,
+            optional: false,
+            repeat: true,
+        }
     }
 }
 

@@ -14,6 +14,9 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 
 simple_sink!(reduce_by_key, |call, marker| (
     quote::quote!(&#marker),
-    { let f = call.value(0); quote::quote!(#f) },
+    {
+        let f = call.value(0);
+        quote::quote!(#f)
+    },
     call.partitions(1)
 ));

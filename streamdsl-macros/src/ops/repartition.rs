@@ -9,4 +9,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 
-simple_sink!(repartition, |call, _marker| ({ let n = call.value(0); quote::quote!(#n) }));
+simple_sink!(repartition, |call, _marker| ({
+    let n = call.value(0);
+    quote::quote!(#n)
+}));

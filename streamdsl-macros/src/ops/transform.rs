@@ -17,7 +17,11 @@ fn with_time(call: &OpCall) -> bool {
 
 fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
     let (f, user, input, sink) = (&call.closure, call.value(0), &markers[0], &call.sinks[0]);
-    let check = if with_time(call) { quote::quote!(check_with_time) } else { quote::quote!(check) };
+    let check = if with_time(call) {
+        quote::quote!(check_with_time)
+    } else {
+        quote::quote!(check)
+    };
     quote_spanned!(call.method.span()=>
         let (mut #f, _) = ::streamdsl::__private::ops::transform::#check(&#input, #user);
         let mut #sink = ::streamdsl::__private::BatchBuilder::new();

@@ -65,7 +65,11 @@ pub struct InputSlot<T> {
 impl<T: 'static> InputSlot<T> {
     /// An unbound input.
     pub fn new(pipeline: &'static str, name: &'static str) -> Self {
-        InputSlot { pipeline, name, source: None }
+        InputSlot {
+            pipeline,
+            name,
+            source: None,
+        }
     }
 
     /// Binds the source.
@@ -75,7 +79,9 @@ impl<T: 'static> InputSlot<T> {
 
     fn source(&mut self) -> Result<&mut Box<dyn InputStream<T>>> {
         let (pipeline, input) = (self.pipeline, self.name);
-        self.source.as_mut().ok_or(Error::InputNotBound { pipeline, input })
+        self.source
+            .as_mut()
+            .ok_or(Error::InputNotBound { pipeline, input })
     }
 }
 

@@ -65,7 +65,9 @@ impl<T> QueueStream<T> {
     /// a feeder exists.
     pub fn feeder(&self) -> QueueFeeder<T> {
         lock(&self.shared).feeders += 1;
-        QueueFeeder { shared: Arc::clone(&self.shared) }
+        QueueFeeder {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -86,7 +88,9 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
         } else if q.batches.is_empty() {
             None
         } else {
-            Some(Batch::from_partitions(q.batches.drain(..).flat_map(Batch::into_partitions)))
+            Some(Batch::from_partitions(
+                q.batches.drain(..).flat_map(Batch::into_partitions),
+            ))
         };
         drop(q);
         taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default())
@@ -126,7 +130,9 @@ impl<T> QueueFeeder<T> {
 impl<T> Clone for QueueFeeder<T> {
     fn clone(&self) -> Self {
         lock(&self.shared).feeders += 1;
-        QueueFeeder { shared: Arc::clone(&self.shared) }
+        QueueFeeder {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 

@@ -14,7 +14,10 @@ pub struct Count<T> {
 /// A new counter of a stream's records.
 #[inline(always)]
 pub fn sink<T>(_: &Marker<T>) -> Count<T> {
-    Count { n: 0, records: PhantomData }
+    Count {
+        n: 0,
+        records: PhantomData,
+    }
 }
 
 impl<T> Sink for Count<T> {

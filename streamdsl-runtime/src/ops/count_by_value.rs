@@ -13,7 +13,10 @@ pub struct CountByValue<T> {
 /// A counter whose output has `partitions` partitions.
 #[inline(always)]
 pub fn sink<T: Key>(_: &Marker<T>, partitions: usize) -> CountByValue<T> {
-    CountByValue { counts: key_map(), partitions }
+    CountByValue {
+        counts: key_map(),
+        partitions,
+    }
 }
 
 impl<T: Key> Sink for CountByValue<T> {

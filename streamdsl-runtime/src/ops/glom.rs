@@ -10,7 +10,10 @@ pub struct Glom<T> {
 
 /// A new collector.
 pub fn sink<T>() -> Glom<T> {
-    Glom { current: Vec::new(), arrays: Vec::new() }
+    Glom {
+        current: Vec::new(),
+        arrays: Vec::new(),
+    }
 }
 
 impl<T> Sink for Glom<T> {

@@ -18,7 +18,10 @@ where
     T: KeyValue,
     T::Key: Key,
 {
-    GroupByKey { groups: key_map(), partitions }
+    GroupByKey {
+        groups: key_map(),
+        partitions,
+    }
 }
 
 impl<K: Key, V> Sink for GroupByKey<K, V> {

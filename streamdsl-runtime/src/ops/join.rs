@@ -125,7 +125,10 @@ where
         match right.remove(&k) {
             Some(ws) => {
                 for v in &vs {
-                    out.extend(ws.iter().map(|w| (k.clone(), (Some(v.clone()), Some(w.clone())))));
+                    out.extend(
+                        ws.iter()
+                            .map(|w| (k.clone(), (Some(v.clone()), Some(w.clone())))),
+                    );
                 }
             }
             None => out.extend(vs.into_iter().map(|v| (k.clone(), (Some(v), None)))),
@@ -167,12 +170,20 @@ mod tests {
         let (l, r) = sides();
         assert_eq!(
             sorted(left_outer(l, r, 2)),
-            [("a", (1, Some("x"))), ("a", (1, Some("y"))), ("b", (2, None))]
+            [
+                ("a", (1, Some("x"))),
+                ("a", (1, Some("y"))),
+                ("b", (2, None))
+            ]
         );
         let (l, r) = sides();
         assert_eq!(
             sorted(right_outer(l, r, 2)),
-            [("a", (Some(1), "x")), ("a", (Some(1), "y")), ("c", (None, "z"))]
+            [
+                ("a", (Some(1), "x")),
+                ("a", (Some(1), "y")),
+                ("c", (None, "z"))
+            ]
         );
         let (l, r) = sides();
         assert_eq!(

@@ -21,7 +21,11 @@ where
     T::Key: Key,
     F: FnMut(T::Value, T::Value) -> T::Value,
 {
-    ReduceByKey { table: key_map(), f, partitions }
+    ReduceByKey {
+        table: key_map(),
+        f,
+        partitions,
+    }
 }
 
 impl<K: Key, V, F: FnMut(V, V) -> V> Sink for ReduceByKey<K, V, F> {

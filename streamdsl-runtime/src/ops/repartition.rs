@@ -10,7 +10,10 @@ pub struct Repartition<T> {
 
 /// A dealer over `n` partitions (at least one).
 pub fn sink<T>(n: usize) -> Repartition<T> {
-    Repartition { parts: (0..n.max(1)).map(|_| Vec::new()).collect(), next: 0 }
+    Repartition {
+        parts: (0..n.max(1)).map(|_| Vec::new()).collect(),
+        next: 0,
+    }
 }
 
 impl<T> Sink for Repartition<T> {

@@ -24,7 +24,10 @@ pub fn check_with_time<T, B: IntoBatch, F: FnMut(Time, Batch<T>) -> B>(
 
 /// Applies `f` to a batch.
 #[inline]
-pub fn apply<T, B: IntoBatch>(f: &mut impl FnMut(Batch<T>) -> B, batch: Batch<T>) -> Batch<B::Record> {
+pub fn apply<T, B: IntoBatch>(
+    f: &mut impl FnMut(Batch<T>) -> B,
+    batch: Batch<T>,
+) -> Batch<B::Record> {
     f(batch).into_batch()
 }
 

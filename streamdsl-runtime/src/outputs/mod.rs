@@ -113,16 +113,26 @@ impl OutputRunner<'_> {
             Console::Stdout => {
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();
-                let mut ctx = OutputContext { time, time_zone: self.time_zone, console: &mut lock };
+                let mut ctx = OutputContext {
+                    time,
+                    time_zone: self.time_zone,
+                    console: &mut lock,
+                };
                 let r = op(&mut ctx, batch);
                 let _ = lock.flush();
                 r
             }
             Console::Buffer(buf) => {
                 let mut text = Vec::new();
-                let mut ctx = OutputContext { time, time_zone: self.time_zone, console: &mut text };
+                let mut ctx = OutputContext {
+                    time,
+                    time_zone: self.time_zone,
+                    console: &mut text,
+                };
                 let r = op(&mut ctx, batch);
-                buf.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&text);
+                buf.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&text);
                 r
             }
         };

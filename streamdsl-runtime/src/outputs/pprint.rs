@@ -9,7 +9,11 @@ use std::fmt::Debug;
 const DASHES: &str = "-------------------------------------------";
 
 /// Prints the batch.
-pub fn run<T: Debug>(out: &mut OutputContext<'_>, batch: &Batch<T>, num: usize) -> std::io::Result<()> {
+pub fn run<T: Debug>(
+    out: &mut OutputContext<'_>,
+    batch: &Batch<T>,
+    num: usize,
+) -> std::io::Result<()> {
     let time = out.time().to_datetime_string(out.time_zone());
     let w = out.console();
     writeln!(w, "{DASHES}\nTime: {time}\n{DASHES}")?;
@@ -42,7 +46,10 @@ mod tests {
     #[test]
     fn tv1_format() {
         let text = printed(&Batch::from(vec![2, 4, 6]), 10, 1000);
-        assert_eq!(text, format!("{DASHES}\nTime: 1970-01-01 00:00:01\n{DASHES}\n2\n4\n6\n\n"));
+        assert_eq!(
+            text,
+            format!("{DASHES}\nTime: 1970-01-01 00:00:01\n{DASHES}\n2\n4\n6\n\n")
+        );
     }
 
     #[test]
@@ -56,7 +63,10 @@ mod tests {
     #[test]
     fn tv2_empty_batch_prints_header_only() {
         let text = printed(&Batch::<i32>::empty(), 10, 2000);
-        assert_eq!(text, format!("{DASHES}\nTime: 1970-01-01 00:00:02\n{DASHES}\n\n"));
+        assert_eq!(
+            text,
+            format!("{DASHES}\nTime: 1970-01-01 00:00:02\n{DASHES}\n\n")
+        );
     }
 
     #[test]
@@ -66,6 +76,8 @@ mod tests {
 
     #[test]
     fn sub_second_times_show_microseconds() {
-        assert!(printed(&Batch::<i32>::empty(), 1, 1500).contains("Time: 1970-01-01 00:00:01.500000\n"));
+        assert!(
+            printed(&Batch::<i32>::empty(), 1, 1500).contains("Time: 1970-01-01 00:00:01.500000\n")
+        );
     }
 }
