@@ -139,7 +139,7 @@ impl StreamingContext {
             .spawn(move || driver.run())?;
         Ok(Running {
             name: info.name,
-            zero_time: first_batch.sub(info.batch_interval),
+            zero_time: first_batch - info.batch_interval,
             shared,
             commands: commands_tx,
             thread: Some(thread),
@@ -212,11 +212,10 @@ impl Stopper {
     /// Requests a stop; an immediate stop overrides a graceful one.
     pub fn stop(&self, mode: StopMode) {
         self.commands.send_if_modified(|c| {
-            let stronger = match (*c, mode) {
-                (Command::Stop(StopMode::Immediately), _) => false,
-                (Command::Stop(StopMode::Gracefully), StopMode::Gracefully) => false,
-                _ => true,
-            };
+            let stronger = !matches!(
+                (*c, mode),
+                (Command::Stop(StopMode::Immediately), _) | (Command::Stop(StopMode::Gracefully), StopMode::Gracefully)
+            );
             if stronger {
                 *c = Command::Stop(mode);
             }

@@ -123,7 +123,7 @@ impl<P: Pipeline> Driver<P> {
     /// The loop; returns when the pipeline stops.
     pub(crate) fn run(mut self) {
         let interval = self.info.batch_interval;
-        let zero_time = self.first_batch.sub(interval);
+        let zero_time = self.first_batch - interval;
         for l in &mut self.config.listeners {
             l.on_streaming_started(zero_time);
         }
@@ -137,7 +137,7 @@ impl<P: Pipeline> Driver<P> {
                 Command::Stop(StopMode::Gracefully) if graceful_deadline.is_none() => {
                     self.inputs.stop_receiving();
                     let timeout = self.config.graceful_timeout.unwrap_or(interval * 10);
-                    graceful_deadline = Some(time.add(timeout));
+                    graceful_deadline = Some(time + timeout);
                     tracing::info!(pipeline = self.info.name, "stopping gracefully");
                     continue;
                 }
@@ -157,7 +157,7 @@ impl<P: Pipeline> Driver<P> {
                 );
                 break;
             }
-            time = time.add(interval);
+            time = time + interval;
         }
         self.inputs.stop_receiving();
         for l in &mut self.config.listeners {

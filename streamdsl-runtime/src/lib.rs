@@ -10,6 +10,8 @@
 //! one under `inputs/`.
 
 #![warn(missing_docs)]
+// Keyed operators' record types are nested tuples by nature (Spark's `(K, (V, W))`).
+#![allow(clippy::type_complexity)]
 
 mod batch;
 mod clock;

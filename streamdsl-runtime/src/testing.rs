@@ -142,7 +142,7 @@ struct Recorder {
 impl StreamingListener for Recorder {
     fn on_batch_completed(&mut self, info: &BatchInfo) {
         if let Some(d) = self.advance {
-            self.clock.advance_to(info.processing_start.add(d));
+            self.clock.advance_to(info.processing_start + d);
         }
         let _ = self.done.send(info.clone());
     }
@@ -263,7 +263,7 @@ impl<P: Pipeline> BatchRunner<P> {
     /// first error an output reported, or the panic of user code.
     pub fn run(&mut self, batches: <P::Inputs as InputSet>::Batches) -> Result<()> {
         let info = self.pipeline.info();
-        self.time = self.time.add(info.batch_interval);
+        self.time = self.time + info.batch_interval;
         let settings = BatchSettings {
             info,
             default_parallelism: self.default_parallelism,

@@ -31,16 +31,6 @@ impl Time {
         self.0
     }
 
-    /// This time moved forward by `d`.
-    pub fn add(self, d: Duration) -> Self {
-        Time(self.0 + duration_millis(d))
-    }
-
-    /// The time `d` earlier.
-    pub fn sub(self, d: Duration) -> Self {
-        Time(self.0 - duration_millis(d))
-    }
-
     /// The first batch time strictly after `now` on the grid of `interval` (spec 1.2:
     /// `(floor(now / B) + 1) * B`).
     pub fn next_batch_after(now: Time, interval: Duration) -> Time {
@@ -72,6 +62,22 @@ impl Time {
             s.push_str(&format!(".{:06}", millis * 1000));
         }
         s
+    }
+}
+
+impl std::ops::Add<Duration> for Time {
+    type Output = Time;
+    /// This time moved forward by `d`.
+    fn add(self, d: Duration) -> Time {
+        Time(self.0 + duration_millis(d))
+    }
+}
+
+impl std::ops::Sub<Duration> for Time {
+    type Output = Time;
+    /// The time `d` earlier.
+    fn sub(self, d: Duration) -> Time {
+        Time(self.0 - duration_millis(d))
     }
 }
 
