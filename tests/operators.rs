@@ -205,9 +205,9 @@ stream! {
         both.pprint();
         let parts = both.repartition(3).glom().map(|p| p.len());
         parts.pprint();
-        let top = a.transform(|batch: Batch<i64>| { let mut v = batch.into_vec(); v.sort(); v.dedup(); v });
+        let top = a.transform(|batch| { let mut v = batch.into_vec(); v.sort(); v.dedup(); v });
         top.pprint();
-        let tagged = a.transform(|time: Time, batch: Batch<i64>| batch.into_iter().map(move |x| (time.millis(), x)).collect::<Vec<_>>());
+        let tagged = a.transform(|time, batch| batch.into_iter().map(move |x| (time.millis(), x)).collect::<Vec<_>>());
         tagged.pprint();
     }
 }
