@@ -110,6 +110,8 @@
 //! assert_eq!(run.output(0).records_at(2000), ["0"]); // empty batch: count is 0
 //! ```
 
+#![warn(missing_docs)]
+
 pub use streamdsl_macros::stream;
 pub use streamdsl_runtime::*;
 

@@ -1,6 +1,6 @@
 //! The `stream!` macro: a small compiler from a pipeline declaration to a monomorphized
-//! per-batch function. Layers: [`parse`] → [`graph`] → [`validate`] → [`plan`] → [`emit`], with
-//! one operator table in [`ops`]. Errors from every layer are collected and reported together;
+//! per-batch function. Layers: `parse` → `graph` → `validate` → `plan` → `emit`, with
+//! one operator table in `ops`. Errors from every layer are collected and reported together;
 //! next to them a well-typed stub of the pipeline type is emitted, so that only real errors
 //! show. Use it through the `streamdsl` crate, whose docs describe the language.
 
