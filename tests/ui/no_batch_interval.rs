@@ -1,0 +1,10 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Numbers {
+        input numbers: i64;
+        numbers.pprint();
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Empty {
+        batch = 1s;
+    }
+}
+
+fn main() {}
