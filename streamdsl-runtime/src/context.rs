@@ -214,7 +214,8 @@ impl Stopper {
         self.commands.send_if_modified(|c| {
             let stronger = !matches!(
                 (*c, mode),
-                (Command::Stop(StopMode::Immediately), _) | (Command::Stop(StopMode::Gracefully), StopMode::Gracefully)
+                (Command::Stop(StopMode::Immediately), _)
+                    | (Command::Stop(StopMode::Gracefully), StopMode::Gracefully)
             );
             if stronger {
                 *c = Command::Stop(mode);
