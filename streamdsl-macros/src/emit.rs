@@ -5,22 +5,32 @@ use crate::graph::{Graph, NodeId, NodeKind};
 use crate::ops::{Codegen, OpCall};
 use crate::parse::{PipelineDecl, Statement};
 use crate::plan::{Plan, Port, Read, Stage, borrowed_input};
+use crate::validate::input_type_is_valid;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 
-/// Names of generated variables: hygienic, so they never meet the user's names.
-fn var(prefix: &str, id: usize) -> Ident {
-    format_ident!("__{}{}", prefix, id, span = Span::mixed_site())
+/// Names of generated variables, spanned by the user's token they stand for, so that errors
+/// about them point there (rustc reports errors about names spanned inside the expansion on
+/// the whole macro call). They resolve like the user's own names; the `__` prefix is
+/// reserved for them.
+fn var(prefix: &str, id: usize, at: Span) -> Ident {
+    format_ident!("__{}{}", prefix, id, span = at)
 }
-fn batch_var(id: NodeId) -> Ident {
-    var("s", id)
+/// The same variable, spanned by another token (its use rather than its definition).
+fn at(ident: &Ident, span: Span) -> Ident {
+    let mut relocated = ident.clone();
+    relocated.set_span(span);
+    relocated
 }
-fn marker_var(id: NodeId) -> Ident {
-    var("m", id)
+fn batch_var(g: &Graph, id: NodeId) -> Ident {
+    var("s", id, g.nodes[id].span())
+}
+fn marker_var(g: &Graph, id: NodeId) -> Ident {
+    var("m", id, g.nodes[id].span())
 }
 fn ctx_var() -> Ident {
-    Ident::new("__ctx", Span::mixed_site())
+    Ident::new("__ctx", Span::call_site())
 }
 
 /// The full pipeline.
@@ -31,14 +41,19 @@ pub fn emit(g: &Graph, plan: &Plan) -> TokenStream {
     let inputs: Vec<NodeId> = (0..g.nodes.len())
         .filter(|&id| matches!(g.nodes[id].kind, NodeKind::Input { .. }))
         .collect();
-    let input_batches = inputs.iter().map(|&id| batch_var(id));
+    let input_batches = inputs.iter().map(|&id| batch_var(g, id));
     let input_markers = inputs.iter().map(|&id| {
-        let (m, NodeKind::Input { ty }) = (marker_var(id), &g.nodes[id].kind) else {
+        let (m, NodeKind::Input { ty }) = (marker_var(g, id), &g.nodes[id].kind) else {
             unreachable!()
         };
-        quote!(let #m = ::streamdsl::__private::Marker::<#ty>::new();)
+        let proof = shared_proof(g, plan, id);
+        quote!(let #m = ::streamdsl::__private::Marker::<#ty>::new(); #proof)
     });
-    let stages = plan.stages.iter().map(|s| stage(g, s));
+    let stages = plan.stages.iter().map(|s| {
+        let code = stage(g, s);
+        let proof = shared_proof(g, plan, s.node);
+        quote!(#code #proof)
+    });
     let outputs = outputs(g);
     let body = quote! {
         #bind_params
@@ -94,6 +109,8 @@ fn pipeline_type(
     let storage: Vec<TokenStream> = inputs
         .iter()
         .map(|(_, ty)| match borrowed_input(ty) {
+            // A rejected input type (already reported) becomes `()` in the stub.
+            _ if !input_type_is_valid(ty) => quote!(()),
             Some(referent) => quote!(<#referent as ::std::borrow::ToOwned>::Owned),
             None => quote!(#ty),
         })
@@ -180,19 +197,31 @@ fn pipeline_type(
 
 /// How code generation sees the operator of node `id`.
 fn op_call<'a>(g: &'a Graph, id: NodeId) -> OpCall<'a> {
-    let NodeKind::Op { call, .. } = &g.nodes[id].kind else {
+    let node = &g.nodes[id];
+    let NodeKind::Op { call, .. } = &node.kind else {
         unreachable!("stages are operators")
     };
+    let span = call.method.span();
     OpCall {
-        method: &call.method,
-        values: g.nodes[id].values.clone(),
-        closure: var("f", id),
-        marker: marker_var(id),
-        sinks: (0..g.nodes[id].inputs.len())
-            .map(|port| format_ident!("__a{}_{}", id, port, span = Span::mixed_site()))
+        span,
+        port_spans: std::iter::once(span)
+            .chain(node.input_spans.iter().copied())
             .collect(),
-        ctx: ctx_var(),
+        values: node.values.clone(),
+        closure: var("f", id, span),
+        marker: var("m", id, span),
+        sinks: (0..node.inputs.len())
+            .map(|port| format_ident!("__a{}_{}", id, port, span = span))
+            .collect(),
+        ctx: at(&ctx_var(), span),
         output_index: 0,
+    }
+}
+
+fn per_record(g: &Graph, id: NodeId) -> &'static crate::ops::PerRecord {
+    match &g.nodes[id].spec().expect("chains hold operators").codegen {
+        Codegen::PerRecord(p) => p,
+        _ => unreachable!("chains hold record-by-record operators"),
     }
 }
 
@@ -203,30 +232,25 @@ fn stage(g: &Graph, stage: &Stage) -> TokenStream {
     let call = op_call(g, stage.node);
     let mut setup = TokenStream::new();
     let mut port_markers = Vec::new();
-    for port in &stage.ports {
-        let mut input = marker_var(port.source);
+    for (port, port_span) in stage.ports.iter().zip(&call.port_spans) {
+        let mut input = marker_var(g, port.source);
         for &c in &port.chain {
-            let Codegen::PerRecord(per_record) =
-                &g.nodes[c].spec().expect("chains hold operators").codegen
-            else {
-                unreachable!("chains hold record-by-record operators")
-            };
-            setup.extend((per_record.setup)(&op_call(g, c), &input));
-            input = marker_var(c);
+            let chain_call = op_call(g, c);
+            setup.extend((per_record(g, c).setup)(
+                &chain_call,
+                &at(&input, chain_call.span),
+            ));
+            input = chain_call.marker;
         }
-        if port.read == Read::Clone {
-            let span = node.span();
-            setup.extend(quote_spanned!(span=> ::streamdsl::__private::require_shared(&#input);));
-        }
-        port_markers.push(input);
+        port_markers.push(at(&input, *port_span));
     }
     let (sinks, finish) = match &spec.codegen {
         Codegen::Breaker(b) => ((b.sinks)(&call, &port_markers), (b.finish)(&call)),
         _ => {
             let sink = &call.sinks[0];
             (
-                quote!(let mut #sink = ::streamdsl::__private::BatchBuilder::new();),
-                quote!(#sink.finish()),
+                quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::BatchBuilder::new();),
+                quote_spanned!(call.span=> #sink.finish()),
             )
         }
     };
@@ -234,10 +258,13 @@ fn stage(g: &Graph, stage: &Stage) -> TokenStream {
         .ports
         .iter()
         .zip(&call.sinks)
-        .map(|(port, sink)| port_loop(g, port, sink));
-    let (batch, marker) = (batch_var(stage.node), marker_var(stage.node));
+        .zip(&call.port_spans)
+        .map(|((port, sink), span)| port_loop(g, port, sink, *span));
+    let (batch, marker) = (batch_var(g, stage.node), marker_var(g, stage.node));
     let annotation = node.annotation.map(|ty| {
-        quote_spanned!(syn::spanned::Spanned::span(ty)=> let _: ::streamdsl::__private::Marker<#ty> = #marker;)
+        let span = syn::spanned::Spanned::span(ty);
+        let marker = at(&marker, span);
+        quote_spanned!(span=> ::streamdsl::__private::annotated::<#ty, _>(&#marker);)
     });
     quote! {
         #setup
@@ -249,39 +276,58 @@ fn stage(g: &Graph, stage: &Stage) -> TokenStream {
     }
 }
 
+/// If loops clone from the batch of node `id`, the proof that its records are `Clone`:
+/// checked once, and reported on the stream's name.
+fn shared_proof(g: &Graph, plan: &Plan, id: NodeId) -> Option<TokenStream> {
+    let cloned = plan
+        .stages
+        .iter()
+        .flat_map(|s| &s.ports)
+        .any(|p| p.source == id && p.read == Read::Clone);
+    cloned.then(|| {
+        let span = g.nodes[id].span();
+        let (proof, marker) = (var("c", id, span), marker_var(g, id));
+        quote_spanned!(span=> let #proof = ::streamdsl::__private::shared(&#marker);)
+    })
+}
+
 /// The loop of one port: every record of the source through the fused chain into `sink`.
-fn port_loop(g: &Graph, port: &Port, sink: &Ident) -> TokenStream {
-    let mut body = quote!(::streamdsl::__private::Sink::push(&mut #sink, __r););
+/// Its tokens carry `span`, the user's token for this port.
+fn port_loop(g: &Graph, port: &Port, sink: &Ident, span: Span) -> TokenStream {
+    let sink = at(sink, span);
+    let mut body = quote_spanned!(span=> ::streamdsl::__private::Sink::push(&mut #sink, __r););
     for &c in port.chain.iter().rev() {
-        let Codegen::PerRecord(per_record) =
-            &g.nodes[c].spec().expect("chains hold operators").codegen
-        else {
-            unreachable!("chains hold record-by-record operators")
-        };
-        body = (per_record.step)(&op_call(g, c), body);
+        body = (per_record(g, c).step)(&op_call(g, c), body);
     }
-    let source = batch_var(port.source);
-    let records = match port.read {
-        Read::Move => quote!(for __r in __p),
-        Read::Clone => quote!(for __r in __p.iter().cloned()),
+    let source = at(&batch_var(g, port.source), span);
+    let (partitions, records) = match port.read {
+        Read::Move => (
+            quote_spanned!(span=> #source.into_partitions()),
+            quote_spanned!(span=> __p),
+        ),
+        Read::Clone => {
+            let shared = at(&var("c", port.source, span), span);
+            (
+                quote_spanned!(span=> #source.partitions()),
+                quote_spanned!(span=> #shared.read(__p)),
+            )
+        }
         Read::Borrow => {
             let NodeKind::Input { ty } = &g.nodes[port.source].kind else {
                 unreachable!("only inputs are borrowed")
             };
             let referent = borrowed_input(ty);
-            body = quote!(let __r = ::core::borrow::Borrow::<#referent>::borrow(__r); #body);
-            quote!(for __r in __p.iter())
+            body = quote_spanned!(span=> let __r = ::core::borrow::Borrow::<#referent>::borrow(__r); #body);
+            (
+                quote_spanned!(span=> #source.partitions()),
+                quote_spanned!(span=> __p.iter()),
+            )
         }
     };
-    let partitions = if port.read == Read::Move {
-        quote!(into_partitions)
-    } else {
-        quote!(partitions)
-    };
-    quote! {
-        for __p in #source.#partitions() {
-            #records { #body }
-            ::streamdsl::__private::Sink::end_partition(&mut #sink);
+    quote_spanned! {span=>
+        for __p in #partitions {
+            for __r in #records { #body }
+            ::streamdsl::__private::EndPartition::end_partition(&mut #sink);
         }
     }
 }
@@ -292,12 +338,13 @@ fn outputs(g: &Graph) -> TokenStream {
     let mut views = Vec::new();
     for (index, output) in g.outputs.iter().enumerate() {
         let node = output.node;
-        let mut batch = batch_var(node);
+        let span = output.call.method.span();
+        let mut batch = batch_var(g, node);
         if let NodeKind::Input { ty } = &g.nodes[node].kind
             && let Some(referent) = borrowed_input(ty)
         {
             // An output of a borrowed input sees the records as declared (`&str`).
-            let view = var("v", node);
+            let view = var("v", node, g.nodes[node].span());
             if !views.contains(&node) {
                 views.push(node);
                 code.extend(quote!(let #view = #batch.borrowed::<#referent>();));
@@ -305,18 +352,19 @@ fn outputs(g: &Graph) -> TokenStream {
             batch = view;
         }
         let call = OpCall {
-            method: &output.call.method,
+            span,
+            port_spans: vec![span],
             values: output.values.clone(),
-            closure: var("o", index),
-            marker: marker_var(node),
+            closure: var("o", index, span),
+            marker: at(&marker_var(g, node), span),
             sinks: Vec::new(),
-            ctx: ctx_var(),
+            ctx: at(&ctx_var(), span),
             output_index: index,
         };
         let Codegen::Output(emit) = output.spec.codegen else {
             unreachable!("outputs are outputs")
         };
-        code.extend(emit(&call, &batch));
+        code.extend(emit(&call, &at(&batch, span)));
     }
     code
 }

@@ -17,6 +17,8 @@ pub struct Graph<'a> {
     pub decl: &'a PipelineDecl,
     pub nodes: Vec<Node<'a>>,
     pub outputs: Vec<Output<'a>>,
+    /// Statements that end in an output, including those whose stream had errors.
+    pub output_statements: usize,
     /// Batch interval in milliseconds, if set correctly.
     pub batch_ms: Option<u64>,
     /// What each name of the pipeline stands for.
@@ -27,6 +29,9 @@ pub struct Graph<'a> {
 pub enum Binding {
     Stream(NodeId),
     Param,
+    /// A `let` whose stream could not be built; its error is reported already, so uses of the
+    /// name report nothing more.
+    Failed,
 }
 
 pub struct Node<'a> {
@@ -40,6 +45,8 @@ pub struct Node<'a> {
     /// The stream inputs of the node: the receiver first, then stream arguments (filled by
     /// the validator).
     pub inputs: Vec<NodeId>,
+    /// Where each stream argument is written (`b` in `a.union(b)`), for errors about it.
+    pub input_spans: Vec<Span>,
     /// The non-stream arguments (filled by the validator).
     pub values: Vec<&'a Expr>,
 }
@@ -86,6 +93,7 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
         decl,
         nodes: Vec::new(),
         outputs: Vec::new(),
+        output_statements: 0,
         batch_ms: None,
         names: HashMap::new(),
     };
@@ -125,6 +133,7 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                     annotation: None,
                     label: name.to_string(),
                     inputs: Vec::new(),
+                    input_spans: Vec::new(),
                     values: Vec::new(),
                 });
                 g.bind(name, Binding::Stream(id), diags);
@@ -136,11 +145,19 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                 {
                     diags.error(
                         last.method.span(),
-                        format!("`{}` is an output and gives no stream to bind; write `{}.{}(…);` as a statement of its own", spec.name, name, spec.name),
+                        format!(
+                            "`{}` is an output and gives no stream to bind; write `{}.{}(…);` as a statement of its own",
+                            spec.name,
+                            chain_text(chain, chain.calls.len() - 1),
+                            spec.name
+                        ),
                     );
+                    g.output_statements += 1;
+                    g.bind(name, Binding::Failed, diags);
                     continue;
                 }
                 let Some(id) = g.chain(chain, false, diags) else {
+                    g.bind(name, Binding::Failed, diags);
                     continue;
                 };
                 if chain.calls.is_empty() {
@@ -151,14 +168,15 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                             chain.root, chain.root
                         ),
                     );
-                    g.bind(name, Binding::Stream(id), diags);
+                    g.bind(name, Binding::Failed, diags);
                     continue;
                 }
-                let node = &mut g.nodes[id];
-                node.name = Some(name);
-                node.annotation = ty.as_ref();
-                node.label = name.to_string();
-                g.bind(name, Binding::Stream(id), diags);
+                if g.bind(name, Binding::Stream(id), diags) {
+                    let node = &mut g.nodes[id];
+                    node.name = Some(name);
+                    node.annotation = ty.as_ref();
+                    node.label = name.to_string();
+                }
             }
             Statement::Output { chain } => {
                 let Some(last) = chain.calls.last() else {
@@ -171,7 +189,13 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                     );
                     continue;
                 };
-                match ops::lookup(&last.method.to_string()) {
+                let last_spec = ops::lookup(&last.method.to_string());
+                if last_spec.is_none_or(|spec| spec.is_output()) {
+                    // An output statement (or a misspelt one): counts as an output even if its
+                    // stream has errors, so that "no output" is not reported on top of them.
+                    g.output_statements += 1;
+                }
+                match last_spec {
                     Some(spec) if spec.is_output() => {
                         if let Some(node) = g.chain(chain, true, diags) {
                             g.outputs.push(Output {
@@ -183,11 +207,14 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                         }
                     }
                     Some(_) => {
-                        g.chain(chain, true, diags);
-                        diags.error(
-                            last.span,
-                            "this stream is computed but never used: bind it with `let name = …;` or end the statement with an output such as `.pprint()`",
-                        );
+                        if g.chain(chain, true, diags).is_some() {
+                            diags.error(
+                                last.span,
+                                "this stream is computed but never used: bind it with `let name = …;` or end the statement with an output such as `.pprint()`",
+                            );
+                        } else {
+                            g.output_statements += 1;
+                        }
                     }
                     None => {
                         g.chain(chain, true, diags);
@@ -211,7 +238,8 @@ impl<'a> Graph<'a> {
         self.nodes.len() - 1
     }
 
-    fn bind(&mut self, name: &Ident, binding: Binding, diags: &mut Diagnostics) {
+    /// Binds `name`; `false` (with an error) if it is taken: the first binding stays.
+    fn bind(&mut self, name: &Ident, binding: Binding, diags: &mut Diagnostics) -> bool {
         let key = name.to_string();
         if key.starts_with("__") {
             diags.error(
@@ -219,22 +247,29 @@ impl<'a> Graph<'a> {
                 "names starting with `__` are reserved for generated code",
             );
         }
-        if self.names.insert(key, binding).is_some() {
+        if self.names.contains_key(&key) {
             diags.error(
                 name.span(),
                 format!("`{name}` is already defined in this pipeline; streams, inputs and parameters need distinct names"),
             );
+            return false;
         }
+        self.names.insert(key, binding);
+        true
     }
 
     /// The stream a name stands for, or an error naming what it is instead.
     pub fn resolve(&self, name: &Ident, diags: &mut Diagnostics) -> Option<NodeId> {
         match self.names.get(&name.to_string()) {
             Some(Binding::Stream(id)) => Some(*id),
+            Some(Binding::Failed) => None,
             Some(Binding::Param) => {
                 diags.error(
                     name.span(),
-                    format!("`{name}` is a parameter of the pipeline, not a stream"),
+                    format!(
+                        "`{name}` is a parameter of the pipeline, not a stream; parameters are values \
+                         for closures and arguments, e.g. `.filter(|x| *x > *{name})`"
+                    ),
                 );
                 None
             }
@@ -242,7 +277,7 @@ impl<'a> Graph<'a> {
                 let streams = self
                     .names
                     .iter()
-                    .filter(|(_, b)| matches!(b, Binding::Stream(_)));
+                    .filter(|(_, b)| !matches!(b, Binding::Param));
                 let hint =
                     crate::suggest::closest(&name.to_string(), streams.map(|(n, _)| n.as_str()))
                         .map(|s| format!("; did you mean `{s}`?"))
@@ -293,6 +328,7 @@ impl<'a> Graph<'a> {
                 annotation: None,
                 label: label.clone(),
                 inputs: vec![current],
+                input_spans: Vec::new(),
                 values: Vec::new(),
             });
         }
@@ -305,6 +341,15 @@ impl<'a> Graph<'a> {
         }
         Some(current)
     }
+}
+
+/// `root.op(…).op(…)` for the first `calls` calls of a chain, for messages.
+fn chain_text(chain: &Chain, calls: usize) -> String {
+    let mut text = chain.root.to_string();
+    for call in &chain.calls[..calls] {
+        text.push_str(&format!(".{}(…)", call.method));
+    }
+    text
 }
 
 fn unknown_operator(name: &str) -> String {

@@ -15,7 +15,10 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
             NodeKind::Op { spec, call } => {
                 if let Some((streams, values)) = arguments(g, spec, call, diags) {
                     let node = &mut g.nodes[id];
-                    node.inputs.extend(streams);
+                    for (stream, span) in streams {
+                        node.inputs.push(stream);
+                        node.input_spans.push(span);
+                    }
                     node.values = values;
                 }
             }
@@ -29,25 +32,35 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
         }
     }
     let name = &g.decl.name;
-    if !g
+    let has_input = g
         .nodes
         .iter()
-        .any(|n| matches!(n.kind, NodeKind::Input { .. }))
-    {
-        diags.error(
+        .any(|n| matches!(n.kind, NodeKind::Input { .. }));
+    let has_output = g.output_statements > 0;
+    match (has_input, has_output) {
+        (false, false) => diags.error(
+            name.span(),
+            format!(
+                "pipeline `{name}` has no input and no output; declare one, e.g. \
+                 `input lines: String;`, and an output such as `lines.pprint();`"
+            ),
+        ),
+        (false, true) => diags.error(
             name.span(),
             format!("pipeline `{name}` has no input; declare one, e.g. `input lines: String;`"),
-        );
-    }
-    if g.outputs.is_empty() {
-        diags.error(
+        ),
+        (true, false) => diags.error(
             name.span(),
             format!(
                 "pipeline `{name}` has no output operation, so it would compute nothing \
                  (Spark: \"No output operations registered, so nothing to execute\"); \
                  add one, e.g. `stream.pprint();`"
             ),
-        );
+        ),
+        (true, true) => {}
+    }
+    if g.outputs.is_empty() || g.outputs.len() < g.output_statements {
+        // Streams feeding a missing or broken output would all look unused.
         return;
     }
     for id in unused(g) {
@@ -65,13 +78,16 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
     }
 }
 
+/// A call's stream arguments (with where each is written) and its other arguments.
+type Arguments<'a> = (Vec<(NodeId, proc_macro2::Span)>, Vec<&'a Expr>);
+
 /// The stream inputs and the other arguments of a call, checked against the spec.
 fn arguments<'a>(
     g: &Graph<'a>,
     spec: &OperatorSpec,
     call: &'a Call,
     diags: &mut Diagnostics,
-) -> Option<(Vec<NodeId>, Vec<&'a Expr>)> {
+) -> Option<Arguments<'a>> {
     let given = call.args.len();
     let required = spec.args.iter().filter(|a| !a.optional).count();
     let repeats = spec.args.last().is_some_and(|a| a.repeat);
@@ -103,7 +119,7 @@ fn arguments<'a>(
         match arg_spec.kind {
             ArgKind::Stream => match stream_name(arg) {
                 Some(ident) => match g.resolve(ident, diags) {
-                    Some(id) => streams.push(id),
+                    Some(id) => streams.push((id, ident.span())),
                     None => ok = false,
                 },
                 None => {
@@ -134,12 +150,23 @@ fn stream_name(expr: &Expr) -> Option<&syn::Ident> {
 fn check_input_type(ty: &Type, diags: &mut Diagnostics) {
     if let Type::Reference(r) = ty {
         if let Some(m) = &r.mutability {
-            diags.error(m.span(), "an input cannot be `&mut`: records are read, not changed in place; use `&T` or an owned type");
+            diags.error(
+                m.span(),
+                "an input cannot be `&mut`: records are read, not changed in place; use `&T` or an owned type",
+            );
         }
         if let Some(l) = &r.lifetime {
-            diags.error(l.span(), "leave the lifetime of a borrowed input out (`&str`): records live as long as their batch");
+            diags.error(
+                l.span(),
+                "leave the lifetime of a borrowed input out (`&str`): records live as long as their batch",
+            );
         }
     }
+}
+
+/// Whether `check_input_type` accepts `ty`.
+pub fn input_type_is_valid(ty: &Type) -> bool {
+    !matches!(ty, Type::Reference(r) if r.mutability.is_some() || r.lifetime.is_some())
 }
 
 /// Nodes from which no output can be reached.

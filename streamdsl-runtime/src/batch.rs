@@ -163,16 +163,20 @@ impl<T> IntoBatch for Vec<T> {
     }
 }
 
-/// Where a fused loop delivers its records: one partition at a time.
+/// Where a fused loop delivers its records.
 ///
 /// Every operator that ends a fused chain (keyed aggregation, join side, union, transform,
 /// a stream read twice) is a `Sink`; the generated per-batch code calls `push` for each record
-/// and `end_partition` after each input partition.
-pub trait Sink {
-    /// The records it takes.
-    type Record;
+/// and [`EndPartition::end_partition`] after each input partition. The record type is a
+/// parameter so that a keyed sink can state what it needs of the records it is given (pairs,
+/// hashable keys) in the same words as the operator's check.
+pub trait Sink<T>: EndPartition {
     /// Takes one record.
-    fn push(&mut self, record: Self::Record);
+    fn push(&mut self, record: T);
+}
+
+/// The partition boundaries of a fused loop's input.
+pub trait EndPartition {
     /// Marks the end of the current input partition.
     fn end_partition(&mut self) {}
 }
@@ -215,13 +219,14 @@ impl<T> Default for BatchBuilder<T> {
     }
 }
 
-impl<T> Sink for BatchBuilder<T> {
-    type Record = T;
+impl<T> Sink<T> for BatchBuilder<T> {
     #[inline(always)]
     fn push(&mut self, record: T) {
         self.current.push(record);
     }
+}
 
+impl<T> EndPartition for BatchBuilder<T> {
     fn end_partition(&mut self) {
         let capacity = self.current.len();
         self.partitions.push(std::mem::replace(

@@ -35,6 +35,7 @@ impl<K, V> KeyValue for (K, V) {
     note = "floating-point numbers are not `Eq`; convert them (e.g. `f64::to_bits`) or key by another field"
 )]
 pub trait Key: Hash + Eq {}
+#[diagnostic::do_not_recommend]
 impl<K: Hash + Eq> Key for K {}
 
 /// Records of a stream that is read by more than one operator or output must be `Clone`:
@@ -45,6 +46,7 @@ impl<K: Hash + Eq> Key for K {}
     note = "derive or implement `Clone` for the record type, or read the stream only once"
 )]
 pub trait SharedRecord: Clone {}
+#[diagnostic::do_not_recommend]
 impl<T: Clone> SharedRecord for T {}
 
 /// The hasher of every keyed table and of hash partitioning.

@@ -9,4 +9,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 
-simple_sink!(count, |call, marker| (quote::quote!(&#marker)));
+simple_sink!(
+    count,
+    |call, marker| (quote::quote_spanned!(call.span=> &#marker))
+);

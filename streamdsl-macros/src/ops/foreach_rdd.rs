@@ -29,7 +29,7 @@ fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
     } else {
         (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
     };
-    quote_spanned!(call.method.span()=>
+    quote_spanned!(call.span=>
         let mut #f = ::streamdsl::__private::outputs::foreach_rdd::#check(&#marker, #user);
         #ctx.output(#index, &#batch, |__out, __batch| {
             ::streamdsl::__private::OutputResult::into_output_result(#invoke)

@@ -10,6 +10,6 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 simple_sink!(group_by_key, |call, marker| (
-    quote::quote!(&#marker),
+    quote::quote_spanned!(call.span=> &#marker),
     call.partitions(0)
 ));

@@ -49,22 +49,25 @@ pub const FULL_OUTER_JOIN: OperatorSpec = OperatorSpec {
     }),
 };
 
-/// One keyed side table per stream; also used by `cogroup`.
+/// One keyed side table per stream, the right one keyed by the left's key type; also used by
+/// `cogroup`.
 pub fn sides(call: &OpCall, markers: &[Ident]) -> TokenStream {
     let (left, right) = (&markers[0], &markers[1]);
     let (l, r) = (&call.sinks[0], &call.sinks[1]);
-    quote_spanned!(call.method.span()=>
-        ::streamdsl::__private::ops::join::check_same_key(&#left, &#right);
-        let mut #l = ::streamdsl::__private::ops::join::side(&#left);
-        let mut #r = ::streamdsl::__private::ops::join::side(&#right);
-    )
+    let left_side = quote_spanned!(call.span=>
+        let mut #l = ::streamdsl::__private::ops::join::left_side(&#left);
+    );
+    let right_side = quote_spanned!(call.port_spans[1]=>
+        let mut #r = ::streamdsl::__private::ops::join::right_side(&#left, &#right);
+    );
+    quote::quote!(#left_side #right_side)
 }
 
 /// `ops::<path>(left, right, partitions)`.
 pub fn combine(call: &OpCall, path: TokenStream) -> TokenStream {
     let (l, r) = (&call.sinks[0], &call.sinks[1]);
     let partitions = call.partitions(0);
-    quote_spanned!(call.method.span()=> ::streamdsl::__private::ops::#path(#l, #r, #partitions))
+    quote_spanned!(call.span=> ::streamdsl::__private::ops::#path(#l, #r, #partitions))
 }
 
 fn inner(call: &OpCall) -> TokenStream {

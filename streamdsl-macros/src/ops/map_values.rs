@@ -2,7 +2,7 @@
 
 use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
 use proc_macro2::{Ident, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map_values",
@@ -13,12 +13,12 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
     let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.method.span()=>
+    quote_spanned!(call.span=>
         let (mut #f, #m) = ::streamdsl::__private::ops::map_values::check(&#input, #user);
     )
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
     let f = &call.closure;
-    quote!(let __r = ::streamdsl::__private::ops::map_values::apply(&mut #f, __r); #rest)
+    quote_spanned!(call.span=> let __r = ::streamdsl::__private::ops::map_values::apply(&mut #f, __r); #rest)
 }

@@ -2,7 +2,7 @@
 //! holding what the validator checks (arguments, role) and the operator's code generation.
 //! Adding an operator means adding one file and one line in [`TABLE`].
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use syn::Expr;
 
 mod cogroup;
@@ -166,8 +166,12 @@ pub struct Breaker {
 
 /// One use of an operator, as code generation sees it.
 pub struct OpCall<'a> {
-    /// The operator's name token in the user's code: generated calls carry its span.
-    pub method: &'a Ident,
+    /// Where errors about this operator point (the operator's name): every generated call
+    /// carries it, so that a failed check is reported once, on the user's token.
+    pub span: Span,
+    /// Where errors about each input port point: the operator for the receiver, the stream
+    /// argument for the others (`a.union(b)`: `b`).
+    pub port_spans: Vec<Span>,
     /// The arguments that are not streams, in order.
     pub values: Vec<&'a Expr>,
     /// The variable holding the operator's checked closure.
@@ -192,10 +196,10 @@ impl OpCall<'_> {
     pub fn partitions(&self, i: usize) -> TokenStream {
         let ctx = &self.ctx;
         let given = match self.value(i) {
-            Some(n) => quote::quote!(::core::option::Option::Some(#n)),
-            None => quote::quote!(::core::option::Option::None),
+            Some(n) => quote::quote_spanned!(self.span=> ::core::option::Option::Some(#n)),
+            None => quote::quote_spanned!(self.span=> ::core::option::Option::None),
         };
-        quote::quote!(::streamdsl::__private::partitions(#given, #ctx))
+        quote::quote_spanned!(self.span=> ::streamdsl::__private::partitions(#given, #ctx))
     }
 }
 
@@ -212,13 +216,13 @@ macro_rules! simple_sink {
             let $marker = &markers[0];
             let sink = &$call.sinks[0];
             let args: Vec<proc_macro2::TokenStream> = vec![$($arg),*];
-            quote::quote_spanned!($call.method.span()=>
+            quote::quote_spanned!($call.span=>
                 let mut #sink = ::streamdsl::__private::ops::$module::sink(#(#args),*);
             )
         }
         fn finish(call: &super::OpCall) -> proc_macro2::TokenStream {
             let sink = &call.sinks[0];
-            quote::quote!(#sink.finish())
+            quote::quote_spanned!(call.span=> ::streamdsl::__private::ops::$module::finish(#sink))
         }
     };
 }

@@ -17,7 +17,7 @@ fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
         Some(n) => quote::quote!(#n),
         None => quote::quote!(10),
     };
-    quote_spanned!(call.method.span()=>
+    quote_spanned!(call.span=>
         #ctx.output(#index, &#batch, |__out, __batch| {
             ::streamdsl::__private::outputs::pprint::run(__out, __batch, #num)
                 .map_err(::core::convert::Into::into)

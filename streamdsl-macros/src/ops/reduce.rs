@@ -9,7 +9,10 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 
-simple_sink!(reduce, |call, marker| (quote::quote!(&#marker), {
-    let f = call.value(0);
-    quote::quote!(#f)
-}));
+simple_sink!(reduce, |call, marker| (
+    quote::quote_spanned!(call.span=> &#marker),
+    {
+        let f = call.value(0);
+        quote::quote!(#f)
+    }
+));

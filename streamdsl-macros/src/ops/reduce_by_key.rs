@@ -13,7 +13,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 simple_sink!(reduce_by_key, |call, marker| (
-    quote::quote!(&#marker),
+    quote::quote_spanned!(call.span=> &#marker),
     {
         let f = call.value(0);
         quote::quote!(#f)

@@ -22,7 +22,7 @@ fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
     } else {
         quote::quote!(check)
     };
-    quote_spanned!(call.method.span()=>
+    quote_spanned!(call.span=>
         let (mut #f, _) = ::streamdsl::__private::ops::transform::#check(&#input, #user);
         let mut #sink = ::streamdsl::__private::BatchBuilder::new();
     )
@@ -31,10 +31,10 @@ fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
 fn finish(call: &OpCall) -> TokenStream {
     let (f, sink, ctx) = (&call.closure, &call.sinks[0], &call.ctx);
     if with_time(call) {
-        quote_spanned!(call.method.span()=>
+        quote_spanned!(call.span=>
             ::streamdsl::__private::ops::transform::apply_with_time(&mut #f, #ctx.time(), #sink.finish()))
     } else {
-        quote_spanned!(call.method.span()=>
+        quote_spanned!(call.span=>
             ::streamdsl::__private::ops::transform::apply(&mut #f, #sink.finish()))
     }
 }

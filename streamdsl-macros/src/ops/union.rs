@@ -13,17 +13,13 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 
 fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
     let first = &markers[0];
-    let checks = markers[1..].iter().map(|m| {
-        quote_spanned!(m.span()=> ::streamdsl::__private::ops::union::check_same(&#first, &#m);)
+    let ports = call.sinks.iter().zip(&call.port_spans).map(|(sink, span)| {
+        quote_spanned!(*span=> let mut #sink = ::streamdsl::__private::ops::union::port(&#first);)
     });
-    let sinks = &call.sinks;
-    quote! {
-        #(#checks)*
-        #(let mut #sinks = ::streamdsl::__private::BatchBuilder::new();)*
-    }
+    quote!(#(#ports)*)
 }
 
 fn finish(call: &OpCall) -> TokenStream {
     let sinks = &call.sinks;
-    quote!(::streamdsl::__private::ops::union::finish([#(#sinks),*]))
+    quote_spanned!(call.span=> ::streamdsl::__private::ops::union::finish([#(#sinks),*]))
 }

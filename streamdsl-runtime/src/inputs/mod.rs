@@ -144,6 +144,22 @@ macro_rules! input_set_for_tuple {
     };
 }
 
+/// No inputs: only for the stub `stream!` emits beside its errors.
+impl InputSet for () {
+    type Batches = ();
+    fn start(&mut self, _: &InputContext) -> Result<()> {
+        Ok(())
+    }
+    fn next_batches(&mut self, _: Time, _: &mut Vec<(&'static str, u64)>) {}
+    fn all_finished(&self) -> bool {
+        true
+    }
+    fn stop_receiving(&mut self) {}
+    fn any_pending(&self) -> bool {
+        false
+    }
+}
+
 input_set_for_tuple!(A 0);
 input_set_for_tuple!(A 0, B 1);
 input_set_for_tuple!(A 0, B 1, C 2);

@@ -2,7 +2,7 @@
 //! (Scala Spark's behaviour, which adds a zero so that a count is always emitted).
 
 use super::Marker;
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 use std::marker::PhantomData;
 
 /// Counts the records pushed into it.
@@ -20,17 +20,16 @@ pub fn sink<T>(_: &Marker<T>) -> Count<T> {
     }
 }
 
-impl<T> Sink for Count<T> {
-    type Record = T;
+impl<T> Sink<T> for Count<T> {
     #[inline(always)]
     fn push(&mut self, _: T) {
         self.n += 1;
     }
 }
 
-impl<T> Count<T> {
-    /// The batch: exactly one record, the count.
-    pub fn finish(self) -> Batch<u64> {
-        Batch::from(vec![self.n])
-    }
+impl<T> EndPartition for Count<T> {}
+
+/// The batch: exactly one record, the count.
+pub fn finish<T>(sink: Count<T>) -> Batch<u64> {
+    Batch::from(vec![sink.n])
 }

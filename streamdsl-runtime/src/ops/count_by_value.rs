@@ -2,7 +2,7 @@
 
 use super::Marker;
 use crate::keyed::{Key, KeyMap, hash_partition, key_map};
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 
 /// Counts per distinct record.
 pub struct CountByValue<T> {
@@ -19,17 +19,16 @@ pub fn sink<T: Key>(_: &Marker<T>, partitions: usize) -> CountByValue<T> {
     }
 }
 
-impl<T: Key> Sink for CountByValue<T> {
-    type Record = T;
+impl<T> EndPartition for CountByValue<T> {}
+
+impl<T: Key> Sink<T> for CountByValue<T> {
     #[inline(always)]
     fn push(&mut self, record: T) {
         *self.counts.entry(record).or_insert(0) += 1;
     }
 }
 
-impl<T: Key> CountByValue<T> {
-    /// The batch of `(value, count)` pairs, hash-partitioned by value.
-    pub fn finish(self) -> Batch<(T, u64)> {
-        hash_partition(self.counts, |(v, _)| v, self.partitions)
-    }
+/// The batch of `(value, count)` pairs, hash-partitioned by value.
+pub fn finish<T: Key>(sink: CountByValue<T>) -> Batch<(T, u64)> {
+    hash_partition(sink.counts, |(v, _)| v, sink.partitions)
 }

@@ -1,6 +1,6 @@
 //! `glom()`: one record per partition, the partition's records as a `Vec` (Spark `glom`).
 
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 
 /// Collects each input partition into one record.
 pub struct Glom<T> {
@@ -16,21 +16,20 @@ pub fn sink<T>() -> Glom<T> {
     }
 }
 
-impl<T> Sink for Glom<T> {
-    type Record = T;
+impl<T> Sink<T> for Glom<T> {
     #[inline(always)]
     fn push(&mut self, record: T) {
         self.current.push(record);
     }
+}
 
+impl<T> EndPartition for Glom<T> {
     fn end_partition(&mut self) {
         self.arrays.push(std::mem::take(&mut self.current));
     }
 }
 
-impl<T> Glom<T> {
-    /// The batch: one `Vec` per input partition, in one partition each.
-    pub fn finish(self) -> Batch<Vec<T>> {
-        Batch::from_partitions(self.arrays.into_iter().map(|a| vec![a]))
-    }
+/// The batch: one `Vec` per input partition, in one partition each.
+pub fn finish<T>(sink: Glom<T>) -> Batch<Vec<T>> {
+    Batch::from_partitions(sink.arrays.into_iter().map(|a| vec![a]))
 }

@@ -3,7 +3,7 @@
 
 use super::Marker;
 use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 
 /// The values seen per key; also one side of a join or cogroup.
 pub struct GroupByKey<K, V> {
@@ -24,18 +24,40 @@ where
     }
 }
 
-impl<K: Key, V> Sink for GroupByKey<K, V> {
-    type Record = (K, V);
+impl<K, V> EndPartition for GroupByKey<K, V> {}
+
+impl<T> Sink<T> for GroupByKey<T::Key, T::Value>
+where
+    T: KeyValue,
+    T::Key: Key,
+{
     #[inline(always)]
-    fn push(&mut self, (k, v): (K, V)) {
+    fn push(&mut self, record: T) {
+        let (k, v) = record.into_key_value();
         self.groups.entry(k).or_default().push(v);
     }
 }
 
-impl<K: Key, V> GroupByKey<K, V> {
-    /// The batch of `(key, values)`, hash-partitioned by key.
-    pub fn finish(self) -> Batch<(K, Vec<V>)> {
-        hash_partition(self.groups, |(k, _)| k, self.partitions)
+/// The batch of `(key, values)`, hash-partitioned by key.
+pub fn finish<K: Key, V>(sink: GroupByKey<K, V>) -> Batch<(K, Vec<V>)> {
+    hash_partition(sink.groups, |(k, _)| k, sink.partitions)
+}
+
+impl<K, V> GroupByKey<K, V> {
+    /// An empty table.
+    pub(crate) fn empty(partitions: usize) -> Self {
+        GroupByKey {
+            groups: key_map(),
+            partitions,
+        }
+    }
+
+    /// Adds one value.
+    pub(crate) fn insert(&mut self, k: K, v: V)
+    where
+        K: Key,
+    {
+        self.groups.entry(k).or_default().push(v);
     }
 
     /// The table, for the joins and cogroup.

@@ -3,38 +3,77 @@
 //! with `None` for the other). Only records of the same batch time meet (spec 4).
 
 use super::Marker;
-use super::group_by_key::{self, GroupByKey};
-use crate::Batch;
+use super::group_by_key::GroupByKey;
 use crate::keyed::{Key, KeyValue, hash_partition};
+use crate::{Batch, EndPartition, Sink};
 
 /// The two sides of a join must have one key type.
 #[diagnostic::on_unimplemented(
-    message = "a join needs both streams keyed by one type, but the keys are `{T}` and `{Self}`",
-    label = "this stream's keys are `{Self}`",
+    message = "a join needs both streams keyed by one type, but the keys are `{K}` and `{Self}`",
+    label = "this stream's keys are `{Self}`, the other stream's `{K}`",
     note = "map one side's keys to the other's type first"
 )]
-pub trait SameKeyAs<T> {}
-impl<T> SameKeyAs<T> for T {}
-
-/// One side of a join: the values per key.
-pub type Side<K, V> = GroupByKey<K, V>;
-
-/// A side table, checked against the stream's record type.
-#[inline(always)]
-pub fn side<T>(m: &Marker<T>) -> Side<T::Key, T::Value>
-where
-    T: KeyValue,
-    T::Key: Key,
-{
-    group_by_key::sink(m, 1)
+pub trait SameKeyAs<K> {
+    /// The key as the other side's key type (itself).
+    fn into_same(self) -> K;
 }
 
-/// Checks that both sides have the same key type.
+impl<K> SameKeyAs<K> for K {
+    #[inline(always)]
+    fn into_same(self) -> K {
+        self
+    }
+}
+
+/// One side of a join or cogroup: the values per key, keyed by the left stream's key type.
+pub struct Side<K, V> {
+    groups: GroupByKey<K, V>,
+}
+
+/// The table of the left stream.
 #[inline(always)]
-pub fn check_same_key<L: KeyValue, R: KeyValue>(_: &Marker<L>, _: &Marker<R>)
+pub fn left_side<L>(_: &Marker<L>) -> Side<L::Key, L::Value>
 where
+    L: KeyValue,
+    L::Key: Key,
+{
+    Side {
+        groups: GroupByKey::empty(1),
+    }
+}
+
+/// The table of the right stream, whose keys must be the left stream's key type.
+#[inline(always)]
+pub fn right_side<L, R>(_: &Marker<L>, _: &Marker<R>) -> Side<L::Key, R::Value>
+where
+    L: KeyValue,
+    R: KeyValue,
     R::Key: SameKeyAs<L::Key>,
 {
+    Side {
+        groups: GroupByKey::empty(1),
+    }
+}
+
+impl<K, V> EndPartition for Side<K, V> {}
+
+impl<T, K> Sink<T> for Side<K, T::Value>
+where
+    T: KeyValue,
+    T::Key: SameKeyAs<K>,
+    K: Key,
+{
+    #[inline(always)]
+    fn push(&mut self, record: T) {
+        let (k, v) = record.into_key_value();
+        self.groups.insert(k.into_same(), v);
+    }
+}
+
+impl<K, V> Side<K, V> {
+    pub(crate) fn into_groups(self) -> crate::keyed::KeyMap<K, Vec<V>> {
+        self.groups.into_groups()
+    }
 }
 
 /// Emits the cross product of `vs` and `ws` for one key, cloning all but what is moved last.
@@ -143,11 +182,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Sink;
 
     fn sides() -> (Side<&'static str, i32>, Side<&'static str, &'static str>) {
-        let mut l = side(&Marker::<(&str, i32)>::new());
-        let mut r = side(&Marker::<(&str, &str)>::new());
+        let (lm, rm) = (Marker::<(&str, i32)>::new(), Marker::<(&str, &str)>::new());
+        let (mut l, mut r) = (left_side(&lm), right_side(&lm, &rm));
         for rec in [("a", 1), ("b", 2)] {
             l.push(rec);
         }

@@ -58,9 +58,38 @@ impl<T> Clone for Marker<T> {
 }
 impl<T> Copy for Marker<T> {}
 
-/// Requires that a stream's records are `Clone` because it is read more than once.
+/// Proof that a stream read more than once has `Clone` records: checked once per stream, so
+/// that a missing `Clone` is reported once however many operators read the stream.
+pub struct Shared<T> {
+    clone: fn(&T) -> T,
+}
+
+/// Checks that the stream's records can be cloned for each reader.
 #[inline(always)]
-pub fn require_shared<T: crate::keyed::SharedRecord>(_: &Marker<T>) {}
+pub fn shared<T: crate::keyed::SharedRecord>(_: &Marker<T>) -> Shared<T> {
+    Shared { clone: T::clone }
+}
+
+impl<T> Shared<T> {
+    /// The records of one partition, each cloned.
+    #[inline(always)]
+    pub fn read<'a>(&self, partition: &'a [T]) -> impl Iterator<Item = T> + 'a {
+        partition.iter().map(self.clone)
+    }
+}
+
+/// A `let` annotated with a record type must yield that type.
+#[diagnostic::on_unimplemented(
+    message = "this stream yields `{Self}`, but its `let` is annotated `{A}`",
+    label = "annotated `{A}`",
+    note = "change the annotation to `{Self}`, or map the records to `{A}`"
+)]
+pub trait RecordTypeIs<A> {}
+impl<A> RecordTypeIs<A> for A {}
+
+/// Checks a `let`'s type annotation against the stream's record type.
+#[inline(always)]
+pub fn annotated<A, T: RecordTypeIs<A>>(_: &Marker<T>) {}
 
 /// The partition count of a keyed operator: the one given, else the context's default
 /// parallelism (Spark's `defaultParallelism`).

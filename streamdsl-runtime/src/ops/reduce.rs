@@ -2,7 +2,7 @@
 //! (as Spark, where `reduce` on an empty batch emits nothing).
 
 use super::Marker;
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 
 /// The running fold of one batch.
 pub struct Reduce<T, F> {
@@ -16,8 +16,9 @@ pub fn sink<T, F: FnMut(T, T) -> T>(_: &Marker<T>, f: F) -> Reduce<T, F> {
     Reduce { acc: None, f }
 }
 
-impl<T, F: FnMut(T, T) -> T> Sink for Reduce<T, F> {
-    type Record = T;
+impl<T, F> EndPartition for Reduce<T, F> {}
+
+impl<T, F: FnMut(T, T) -> T> Sink<T> for Reduce<T, F> {
     #[inline(always)]
     fn push(&mut self, record: T) {
         self.acc = Some(match self.acc.take() {
@@ -27,9 +28,7 @@ impl<T, F: FnMut(T, T) -> T> Sink for Reduce<T, F> {
     }
 }
 
-impl<T, F> Reduce<T, F> {
-    /// The batch: the fold, or no record if nothing was pushed.
-    pub fn finish(self) -> Batch<T> {
-        Batch::from(self.acc.into_iter().collect::<Vec<_>>())
-    }
+/// The batch: the fold, or no record if nothing was pushed.
+pub fn finish<T, F>(sink: Reduce<T, F>) -> Batch<T> {
+    Batch::from(sink.acc.into_iter().collect::<Vec<_>>())
 }

@@ -3,7 +3,7 @@
 
 use super::Marker;
 use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 use hashbrown::hash_map::Entry;
 
 /// The per-key accumulation of one batch.
@@ -28,10 +28,17 @@ where
     }
 }
 
-impl<K: Key, V, F: FnMut(V, V) -> V> Sink for ReduceByKey<K, V, F> {
-    type Record = (K, V);
+impl<K, V, F> EndPartition for ReduceByKey<K, V, F> {}
+
+impl<T, F> Sink<T> for ReduceByKey<T::Key, T::Value, F>
+where
+    T: KeyValue,
+    T::Key: Key,
+    F: FnMut(T::Value, T::Value) -> T::Value,
+{
     #[inline(always)]
-    fn push(&mut self, (k, v): (K, V)) {
+    fn push(&mut self, record: T) {
+        let (k, v) = record.into_key_value();
         match self.table.entry(k) {
             Entry::Occupied(e) => {
                 let f = &mut self.f;
@@ -44,9 +51,7 @@ impl<K: Key, V, F: FnMut(V, V) -> V> Sink for ReduceByKey<K, V, F> {
     }
 }
 
-impl<K: Key, V, F> ReduceByKey<K, V, F> {
-    /// The batch of `(key, reduced value)`, hash-partitioned by key.
-    pub fn finish(self) -> Batch<(K, V)> {
-        hash_partition(self.table, |(k, _)| k, self.partitions)
-    }
+/// The batch of `(key, reduced value)`, hash-partitioned by key.
+pub fn finish<K: Key, V, F>(sink: ReduceByKey<K, V, F>) -> Batch<(K, V)> {
+    hash_partition(sink.table, |(k, _)| k, sink.partitions)
 }

@@ -1,6 +1,6 @@
 //! `repartition(n)`: the same records in exactly `n` partitions, dealt round-robin.
 
-use crate::{Batch, Sink};
+use crate::{Batch, EndPartition, Sink};
 
 /// Deals records over `n` partitions.
 pub struct Repartition<T> {
@@ -16,8 +16,9 @@ pub fn sink<T>(n: usize) -> Repartition<T> {
     }
 }
 
-impl<T> Sink for Repartition<T> {
-    type Record = T;
+impl<T> EndPartition for Repartition<T> {}
+
+impl<T> Sink<T> for Repartition<T> {
     #[inline(always)]
     fn push(&mut self, record: T) {
         self.parts[self.next].push(record);
@@ -25,9 +26,7 @@ impl<T> Sink for Repartition<T> {
     }
 }
 
-impl<T> Repartition<T> {
-    /// The batch with `n` partitions.
-    pub fn finish(self) -> Batch<T> {
-        Batch::from_partitions(self.parts)
-    }
+/// The batch with `n` partitions.
+pub fn finish<T>(sink: Repartition<T>) -> Batch<T> {
+    Batch::from_partitions(sink.parts)
 }

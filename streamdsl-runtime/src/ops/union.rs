@@ -1,7 +1,7 @@
 //! `a.union(b, …)`: the records of all the streams, partitions concatenated in argument order.
 
 use super::Marker;
-use crate::{Batch, BatchBuilder};
+use crate::{Batch, BatchBuilder, EndPartition, Sink};
 
 /// Records of every stream in a union must have one type.
 #[diagnostic::on_unimplemented(
@@ -9,18 +9,49 @@ use crate::{Batch, BatchBuilder};
     label = "this stream yields `{Self}`, the first one `{T}`",
     note = "map the streams to a common record type first"
 )]
-pub trait SameRecordAs<T> {}
-impl<T> SameRecordAs<T> for T {}
+pub trait SameRecordAs<T> {
+    /// The record as the first stream's record type (itself).
+    fn into_same(self) -> T;
+}
 
-/// Checks that another union input has the first input's record type.
+impl<T> SameRecordAs<T> for T {
+    #[inline(always)]
+    fn into_same(self) -> T {
+        self
+    }
+}
+
+/// Takes one stream of a union; every port collects the first stream's record type.
+pub struct Port<T> {
+    records: BatchBuilder<T>,
+}
+
+/// A port typed by the first stream of the union.
 #[inline(always)]
-pub fn check_same<T, U: SameRecordAs<T>>(_: &Marker<T>, _: &Marker<U>) {}
+pub fn port<T>(_: &Marker<T>) -> Port<T> {
+    Port {
+        records: BatchBuilder::new(),
+    }
+}
 
-/// The union of the inputs' batches.
-pub fn finish<T, const N: usize>(inputs: [BatchBuilder<T>; N]) -> Batch<T> {
+impl<T> EndPartition for Port<T> {
+    fn end_partition(&mut self) {
+        self.records.end_partition();
+    }
+}
+
+impl<T, U: SameRecordAs<T>> Sink<U> for Port<T> {
+    #[inline(always)]
+    fn push(&mut self, record: U) {
+        self.records.push(record.into_same());
+    }
+}
+
+/// The union of the ports' batches, in argument order.
+pub fn finish<T, const N: usize>(ports: [Port<T>; N]) -> Batch<T> {
     let mut out = BatchBuilder::new();
-    for b in inputs {
-        out.append_partitions(b.finish());
+    for p in ports {
+        out.append_partitions(p.records.finish());
     }
     out.finish()
 }

@@ -21,6 +21,7 @@ use std::time::Instant;
     note = "add `#[derive(Debug)]` to the record type"
 )]
 pub trait OutputRecord: Debug {}
+#[diagnostic::do_not_recommend]
 impl<T: Debug + ?Sized> OutputRecord for T {}
 
 /// What an output function may return: `()` or a `Result` whose error is reported.

@@ -2,14 +2,13 @@
 //! (spec 8.1): a line of 43 dashes, `Time: <local date and time>`, dashes again, one record per
 //! line rendered with `{:?}`, `...` when there are more than `n`, then an empty line.
 
-use super::OutputContext;
+use super::{OutputContext, OutputRecord};
 use crate::Batch;
-use std::fmt::Debug;
 
 const DASHES: &str = "-------------------------------------------";
 
 /// Prints the batch.
-pub fn run<T: Debug>(
+pub fn run<T: OutputRecord>(
     out: &mut OutputContext<'_>,
     batch: &Batch<T>,
     num: usize,
@@ -32,7 +31,7 @@ mod tests {
     use super::*;
     use crate::{Time, TimeZone};
 
-    fn printed<T: Debug>(batch: &Batch<T>, num: usize, millis: i64) -> String {
+    fn printed<T: OutputRecord>(batch: &Batch<T>, num: usize, millis: i64) -> String {
         let mut text = Vec::new();
         let mut out = OutputContext {
             time: Time::from_millis(millis),
