@@ -5,7 +5,7 @@ use super::join::Side;
 use crate::Batch;
 use crate::keyed::{Key, hash_partition};
 
-/// The cogroup of two side tables (built with [`join::side`](super::join::side)).
+/// The cogroup of two side tables (built with [`left_side`](super::join::left_side) and [`right_side`](super::join::right_side)).
 pub fn finish<K: Key, V, W>(
     left: Side<K, V>,
     right: Side<K, W>,
