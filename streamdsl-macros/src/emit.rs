@@ -1,8 +1,13 @@
-//! Layer 5, emit: the pipeline type, its input binders, its description, and its per-batch
-//! function with every fused chain inlined as one loop.
+//! Layer 5, emit: the pipeline type, its state struct, its input and initial-state builders,
+//! its description, and its per-batch function with every fused chain inlined as one loop.
+//!
+//! Each stage becomes `let __sN = …;`: a `Batch` for a stream with a batch every interval, an
+//! `Option<Batch>` for a stream with a longer slide (a window), `None` at the times it has no
+//! batch. A stateful stage gathers its parent's batch whenever the parent has one and emits at
+//! its own slide.
 
 use crate::graph::{Graph, NodeId, NodeKind};
-use crate::ops::{Codegen, OpCall};
+use crate::ops::{Codegen, OpCall, StateTypeInputs};
 use crate::parse::{PipelineDecl, Statement};
 use crate::plan::{Plan, Port, Read, Stage, borrowed_input};
 use crate::validate::input_type_is_valid;
@@ -29,15 +34,36 @@ fn batch_var(g: &Graph, id: NodeId) -> Ident {
 fn marker_var(g: &Graph, id: NodeId) -> Ident {
     var("m", id, g.nodes[id].span())
 }
+/// The variable holding a stateful operator's state while a batch runs.
+fn state_var(g: &Graph, id: NodeId) -> Ident {
+    var("st", id, g.nodes[id].span())
+}
 fn ctx_var() -> Ident {
     Ident::new("__ctx", Span::call_site())
+}
+fn state_struct_name(decl: &PipelineDecl) -> Ident {
+    format_ident!("{}State", decl.name)
+}
+
+/// Whether node `id`'s stream has a batch only at some times.
+fn optional(g: &Graph, id: NodeId) -> bool {
+    g.nodes[id].slide_ms != g.batch_ms.unwrap_or(1000)
 }
 
 /// The full pipeline.
 pub fn emit(g: &Graph, plan: &Plan) -> TokenStream {
     let params: Vec<&Ident> = g.decl.params.iter().map(|p| &p.name).collect();
-    let bind_params =
-        (!params.is_empty()).then(|| quote!(let Self { #(ref #params,)* .. } = *self;));
+    let state = PipelineState::of(g);
+    let state_name = state_struct_name(g.decl);
+    let (fields, vars): (Vec<&Ident>, Vec<Ident>) = state
+        .fields
+        .iter()
+        .map(|f| (&f.name, state_var(g, f.node)))
+        .unzip();
+    let bind_self = quote! {
+        let Self { #(ref #params,)* ref mut __streamdsl_state, .. } = *self;
+        let #state_name { #(#fields: ref mut #vars,)* } = *__streamdsl_state;
+    };
     let inputs: Vec<NodeId> = (0..g.nodes.len())
         .filter(|&id| matches!(g.nodes[id].kind, NodeKind::Input { .. }))
         .collect();
@@ -56,37 +82,157 @@ pub fn emit(g: &Graph, plan: &Plan) -> TokenStream {
     });
     let outputs = outputs(g);
     let body = quote! {
-        #bind_params
+        #bind_self
         let (#(#input_batches,)*) = __batches;
         #(#input_markers)*
         #(#stages)*
         #outputs
     };
-    let outputs_info = g
-        .outputs
-        .iter()
-        .map(|o| (o.spec.name, g.nodes[o.node].label.clone()));
-    pipeline_type(
-        g.decl,
-        g.batch_ms.unwrap_or(1000),
-        outputs_info.collect(),
-        body,
-    )
+    let batch_ms = g.batch_ms.unwrap_or(1000);
+    let info = Info {
+        batch_ms,
+        outputs: g
+            .outputs
+            .iter()
+            .map(|o| (o.spec.name, g.nodes[o.node].label.clone()))
+            .collect(),
+        // Spark's default: the first multiple of the interval that is at least 10 s.
+        checkpoint_ms: g.checkpoint.as_ref().map(|c| {
+            c.every_ms
+                .unwrap_or(batch_ms * 10_000u64.div_ceil(batch_ms))
+        }),
+        fingerprint: fingerprint(g, &state),
+        state,
+    };
+    pipeline_type(g.decl, info, body)
 }
 
 /// The pipeline type alone, with a per-batch function that does nothing: emitted next to
 /// compile errors so that code using the pipeline still type-checks and only real errors show.
 pub fn stub(decl: &PipelineDecl) -> TokenStream {
     let ctx = ctx_var();
-    pipeline_type(decl, 1000, Vec::new(), quote!(let _ = (#ctx, __batches);))
+    let info = Info {
+        batch_ms: 1000,
+        outputs: Vec::new(),
+        checkpoint_ms: None,
+        fingerprint: Vec::new(),
+        state: PipelineState::default(),
+    };
+    pipeline_type(decl, info, quote!(let _ = (#ctx, __batches);))
 }
 
-fn pipeline_type(
-    decl: &PipelineDecl,
+/// What the pipeline type's description holds besides the declaration itself.
+struct Info {
     batch_ms: u64,
     outputs: Vec<(&'static str, String)>,
-    run_batch_body: TokenStream,
-) -> TokenStream {
+    checkpoint_ms: Option<u64>,
+    fingerprint: Vec<String>,
+    state: PipelineState,
+}
+
+/// The pipeline's stateful operators: the fields of its `…State` struct.
+#[derive(Default)]
+struct PipelineState {
+    fields: Vec<StateField>,
+}
+
+struct StateField {
+    node: NodeId,
+    /// The `let` name, or `<operator>_<n>`.
+    name: Ident,
+    ty: TokenStream,
+    /// `name: operator`, for messages.
+    description: String,
+    /// Whether it has an initial-state builder method.
+    initial: bool,
+}
+
+impl PipelineState {
+    fn of(g: &Graph) -> Self {
+        let fields = (0..g.nodes.len())
+            .filter_map(|id| {
+                let node = &g.nodes[id];
+                let spec = node.spec()?;
+                let stateful = spec.stateful()?;
+                let inputs = StateTypeInputs {
+                    annotation: node.annotation,
+                    values: &node.values,
+                };
+                let ty = (stateful.state_type)(&inputs).ok()?;
+                let name = match node.name {
+                    Some(name) => name.clone(),
+                    None => format_ident!("{}_{}", spec.name, id, span = node.span()),
+                };
+                let description = format!("{name}: {}", spec.name);
+                Some(StateField {
+                    node: id,
+                    name,
+                    ty,
+                    description,
+                    initial: stateful.initial,
+                })
+            })
+            .collect();
+        PipelineState { fields }
+    }
+}
+
+/// What a checkpoint must match: inputs, operators (with windows and state types), outputs.
+fn fingerprint(g: &Graph, state: &PipelineState) -> Vec<String> {
+    let squash = |t: TokenStream| {
+        t.to_string()
+            .replace(' ', "")
+            .replace("::streamdsl::__private::state::", "")
+    };
+    let mut lines = vec![format!("batch {} ms", g.batch_ms.unwrap_or(1000))];
+    for (id, node) in g.nodes.iter().enumerate() {
+        lines.push(match &node.kind {
+            NodeKind::Input { ty } => format!("input {}: {}", node.label, squash(quote!(#ty))),
+            NodeKind::Op { spec, .. } => {
+                let inputs: Vec<&str> = node
+                    .inputs
+                    .iter()
+                    .map(|&i| g.nodes[i].label.as_str())
+                    .collect();
+                let durations: Vec<String> = node
+                    .millis
+                    .iter()
+                    .flatten()
+                    .map(|ms| format!("{ms} ms"))
+                    .collect();
+                let state = state.fields.iter().find(|f| f.node == id).map(|f| {
+                    let ty = &f.ty;
+                    format!(", state {}", squash(quote!(#ty)))
+                });
+                format!(
+                    "{} = {}({}) of {}, slide {} ms{}",
+                    node.label,
+                    spec.name,
+                    durations.join(", "),
+                    inputs.join(", "),
+                    node.slide_ms,
+                    state.unwrap_or_default()
+                )
+            }
+        });
+    }
+    for o in &g.outputs {
+        lines.push(format!(
+            "output {} of {}",
+            o.spec.name, g.nodes[o.node].label
+        ));
+    }
+    lines
+}
+
+fn pipeline_type(decl: &PipelineDecl, info: Info, run_batch_body: TokenStream) -> TokenStream {
+    let Info {
+        batch_ms,
+        outputs,
+        checkpoint_ms,
+        fingerprint,
+        state,
+    } = info;
     let PipelineDecl {
         attrs,
         vis,
@@ -120,7 +266,7 @@ fn pipeline_type(
         let index = syn::Index::from(i);
         let doc = format!(
             "Binds input `{input}` (records: `{}`) to a source, e.g. `queue_stream(batches)`.",
-            quote!(#ty).to_string().replace(" ", "")
+            quote!(#ty).to_string().replace(' ', "")
         );
         quote! {
             #[doc = #doc]
@@ -130,6 +276,61 @@ fn pipeline_type(
             }
         }
     });
+    let state_name = state_struct_name(decl);
+    let initial_builders = state.fields.iter().filter(|f| f.initial).map(|f| {
+        let (field, ty) = (&f.name, &f.ty);
+        let method = format_ident!("initial_{}", f.name);
+        let doc = format!("Sets the state of `{field}` before the first batch, as `(key, state)` pairs (Spark's `initialRDD`).");
+        quote! {
+            #[doc = #doc]
+            #vis fn #method(
+                mut self,
+                initial: impl ::core::iter::IntoIterator<Item = <#ty as ::streamdsl::__private::state::InitialState>::Item>,
+            ) -> Self {
+                ::streamdsl::__private::state::InitialState::set_initial(&mut self.__streamdsl_state.#field, initial);
+                self
+            }
+        }
+    });
+    let (field_names, field_types): (Vec<&Ident>, Vec<&TokenStream>) =
+        state.fields.iter().map(|f| (&f.name, &f.ty)).unzip();
+    let field_docs = state
+        .fields
+        .iter()
+        .map(|f| format!("State of `{}`.", f.description));
+    let stateful: Vec<&str> = state
+        .fields
+        .iter()
+        .map(|f| f.description.as_str())
+        .collect();
+    let serde = checkpoint_ms.map(|_| {
+        quote! {
+            #[derive(::streamdsl::__private::serde::Serialize, ::streamdsl::__private::serde::Deserialize)]
+            #[serde(crate = "::streamdsl::__private::serde")]
+        }
+    });
+    let (save, restore) = match checkpoint_ms {
+        Some(_) => (
+            quote!(::streamdsl::__private::postcard::to_stdvec(
+                &self.__streamdsl_state
+            )),
+            quote! {
+                self.__streamdsl_state = ::streamdsl::__private::postcard::from_bytes(bytes)?;
+                ::core::result::Result::Ok(())
+            },
+        ),
+        // Without `checkpoint` nothing is saved (the driver never asks).
+        None => (
+            quote!(::core::result::Result::Ok(::std::vec::Vec::new())),
+            quote!(let _ = bytes; ::core::result::Result::Ok(())),
+        ),
+    };
+    let checkpoint_interval = match checkpoint_ms {
+        Some(ms) => {
+            quote!(::core::option::Option::Some(::streamdsl::__private::Duration::from_millis(#ms)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let (output_ops, output_streams): (Vec<_>, Vec<_>) = outputs.into_iter().unzip();
     let summary = format!(
         "\n\nGenerated by `stream!`: batch interval {batch_ms} ms; inputs: {}.",
@@ -144,19 +345,37 @@ fn pipeline_type(
         }
     );
     let new_doc = format!("Creates pipeline `{name}`. Bind its inputs before starting it.");
+    let state_doc = format!("The state of pipeline `{name}`: one field per stateful operator.");
     quote! {
         #(#attrs)*
         #[doc = #summary]
         #vis struct #name {
             #(#param_names: #param_types,)*
             __streamdsl_inputs: (#(::streamdsl::__private::InputSlot<#storage>,)*),
+            __streamdsl_state: #state_name,
+        }
+
+        #[doc = #state_doc]
+        #[derive(Default)]
+        #serde
+        #vis struct #state_name {
+            #(#[doc = #field_docs] pub #field_names: #field_types,)*
         }
 
         impl #name {
             #[doc = #new_doc]
             #[allow(clippy::new_without_default)]
             #vis fn new(#(#param_names: #param_types),*) -> Self {
-                #name { #(#param_names,)* __streamdsl_inputs: Self::__streamdsl_unbound() }
+                #name {
+                    #(#param_names,)*
+                    __streamdsl_inputs: Self::__streamdsl_unbound(),
+                    __streamdsl_state: ::core::default::Default::default(),
+                }
+            }
+
+            /// The pipeline's state (its stateful operators'), as set before the first batch.
+            #vis fn state(&self) -> &#state_name {
+                &self.__streamdsl_state
             }
 
             fn __streamdsl_unbound() -> (#(::streamdsl::__private::InputSlot<#storage>,)*) {
@@ -164,6 +383,7 @@ fn pipeline_type(
             }
 
             #(#binders)*
+            #(#initial_builders)*
         }
 
         impl ::streamdsl::__private::Pipeline for #name {
@@ -175,6 +395,9 @@ fn pipeline_type(
                     batch_interval: ::streamdsl::__private::Duration::from_millis(#batch_ms),
                     inputs: &[#(#input_names),*],
                     outputs: &[#(::streamdsl::__private::OutputInfo { operation: #output_ops, stream: #output_streams }),*],
+                    checkpoint_interval: #checkpoint_interval,
+                    stateful: &[#(#stateful),*],
+                    fingerprint: &[#(#fingerprint),*],
                 };
                 &INFO
             }
@@ -191,6 +414,14 @@ fn pipeline_type(
             ) {
                 #run_batch_body
             }
+
+            fn save_state(&self) -> ::core::result::Result<::std::vec::Vec<u8>, ::streamdsl::__private::postcard::Error> {
+                #save
+            }
+
+            fn restore_state(&mut self, bytes: &[u8]) -> ::core::result::Result<(), ::streamdsl::__private::postcard::Error> {
+                #restore
+            }
         }
     }
 }
@@ -198,16 +429,23 @@ fn pipeline_type(
 /// How code generation sees the operator of node `id`.
 fn op_call<'a>(g: &'a Graph, id: NodeId) -> OpCall<'a> {
     let node = &g.nodes[id];
-    let NodeKind::Op { call, .. } = &node.kind else {
+    let NodeKind::Op { call, spec } = &node.kind else {
         unreachable!("stages are operators")
     };
     let span = call.method.span();
+    // `state_snapshots` reads its input's state.
+    let state_owner = match spec.codegen {
+        Codegen::Snapshot(_) => node.inputs.first().copied().unwrap_or(id),
+        _ => id,
+    };
     OpCall {
         span,
         port_spans: std::iter::once(span)
             .chain(node.input_spans.iter().copied())
             .collect(),
         values: node.values.clone(),
+        millis: node.millis.clone(),
+        state: at(&state_var(g, state_owner), span),
         closure: var("f", id, span),
         marker: var("m", id, span),
         sinks: (0..node.inputs.len())
@@ -225,11 +463,13 @@ fn per_record(g: &Graph, id: NodeId) -> &'static crate::ops::PerRecord {
     }
 }
 
-/// One stage: closures checked, sinks made, one loop per port, the batch finished.
+/// One stage: closures checked, sinks made, one loop per port, the batch made, all at the
+/// times the stream (or, for a stateful operator, its parent) has a batch.
 fn stage(g: &Graph, stage: &Stage) -> TokenStream {
-    let node = &g.nodes[stage.node];
+    let id = stage.node;
+    let node = &g.nodes[id];
     let spec = node.spec().expect("stages are operators");
-    let call = op_call(g, stage.node);
+    let call = op_call(g, id);
     let mut setup = TokenStream::new();
     let mut port_markers = Vec::new();
     for (port, port_span) in stage.ports.iter().zip(&call.port_spans) {
@@ -244,35 +484,118 @@ fn stage(g: &Graph, stage: &Stage) -> TokenStream {
         }
         port_markers.push(at(&input, *port_span));
     }
-    let (sinks, finish) = match &spec.codegen {
-        Codegen::Breaker(b) => ((b.sinks)(&call, &port_markers), (b.finish)(&call)),
-        _ => {
-            let sink = &call.sinks[0];
-            (
-                quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::BatchBuilder::new();),
-                quote_spanned!(call.span=> #sink.finish()),
-            )
-        }
-    };
-    let loops = stage
+    let loops: TokenStream = stage
         .ports
         .iter()
         .zip(&call.sinks)
         .zip(&call.port_spans)
-        .map(|((port, sink), span)| port_loop(g, port, sink, *span));
-    let (batch, marker) = (batch_var(g, stage.node), marker_var(g, stage.node));
+        .map(|((port, sink), span)| port_loop(g, port, sink, *span))
+        .collect();
+    let ctx = &call.ctx;
+    let own_ms = node.slide_ms as i64;
+    let wrap = |batch: TokenStream| {
+        if optional(g, id) {
+            quote!(::core::option::Option::Some(#batch))
+        } else {
+            batch
+        }
+    };
+    let guarded = |slide_ms: i64, inner: TokenStream| {
+        if slide_ms == g.batch_ms.unwrap_or(1000) as i64 {
+            inner
+        } else {
+            quote!(if #ctx.is_valid(#slide_ms) { #inner } else { ::core::option::Option::None })
+        }
+    };
+    let value = match &spec.codegen {
+        Codegen::Stateful(s) => {
+            let parent_ms = node
+                .inputs
+                .first()
+                .map_or(own_ms, |&p| g.nodes[p].slide_ms as i64);
+            let (sinks, ingest, emit) = (
+                (s.sinks)(&call, &port_markers),
+                (s.ingest)(&call),
+                (s.emit)(&call),
+            );
+            let emitted = if own_ms == parent_ms {
+                wrap(emit)
+            } else {
+                quote!(if #ctx.is_valid(#own_ms) { ::core::option::Option::Some(#emit) } else { ::core::option::Option::None })
+            };
+            guarded(parent_ms, quote!({ #setup #sinks #loops #ingest #emitted }))
+        }
+        Codegen::Breaker(b) => {
+            let (sinks, finish) = ((b.sinks)(&call, &port_markers), wrap((b.finish)(&call)));
+            guarded(own_ms, quote!({ #setup #sinks #loops #finish }))
+        }
+        Codegen::Snapshot(emit) => guarded(own_ms, wrap(emit(&call, &call.state))),
+        Codegen::PerRecord(_) => {
+            let sink = &call.sinks[0];
+            let finish = wrap(quote_spanned!(call.span=> #sink.finish()));
+            guarded(
+                own_ms,
+                quote!({ #setup let mut #sink = ::streamdsl::__private::BatchBuilder::new(); #loops #finish }),
+            )
+        }
+        Codegen::Output(_) => unreachable!("outputs are not stages"),
+    };
+    let (batch, marker) = (batch_var(g, id), marker_var(g, id));
+    let of = if optional(g, id) {
+        quote!(of_optional)
+    } else {
+        quote!(of_batch)
+    };
     let annotation = node.annotation.map(|ty| {
         let span = syn::spanned::Spanned::span(ty);
         let marker = at(&marker, span);
         quote_spanned!(span=> ::streamdsl::__private::annotated::<#ty, _>(&#marker);)
     });
     quote! {
-        #setup
-        #sinks
-        #(#loops)*
-        let #batch = #finish;
-        let #marker = ::streamdsl::__private::Marker::of_batch(&#batch);
+        let #batch = #value;
+        let #marker = ::streamdsl::__private::Marker::#of(&#batch);
         #annotation
+    }
+}
+
+/// The loop of one port: every record of the source through the fused chain into `sink`.
+/// Its tokens carry `span`, the user's token for this port.
+fn port_loop(g: &Graph, port: &Port, sink: &Ident, span: Span) -> TokenStream {
+    let sink = at(sink, span);
+    let mut body = quote_spanned!(span=> ::streamdsl::__private::Sink::push(&mut #sink, __r););
+    for &c in port.chain.iter().rev() {
+        body = (per_record(g, c).step)(&op_call(g, c), body);
+    }
+    let source = at(&batch_var(g, port.source), span);
+    let (partitions, records) = match port.read {
+        Read::Move => (
+            quote_spanned!(span=> ::streamdsl::__private::BatchSource::into_parts(#source)),
+            quote_spanned!(span=> __p),
+        ),
+        Read::Clone => {
+            let shared = at(&var("c", port.source, span), span);
+            (
+                quote_spanned!(span=> ::streamdsl::__private::BatchSource::parts(&#source)),
+                quote_spanned!(span=> #shared.read(__p)),
+            )
+        }
+        Read::Borrow => {
+            let NodeKind::Input { ty } = &g.nodes[port.source].kind else {
+                unreachable!("only inputs are borrowed")
+            };
+            let referent = borrowed_input(ty);
+            body = quote_spanned!(span=> let __r = ::core::borrow::Borrow::<#referent>::borrow(__r); #body);
+            (
+                quote_spanned!(span=> ::streamdsl::__private::BatchSource::parts(&#source)),
+                quote_spanned!(span=> __p.iter()),
+            )
+        }
+    };
+    quote_spanned! {span=>
+        for __p in #partitions {
+            for __r in #records { #body }
+            ::streamdsl::__private::EndPartition::end_partition(&mut #sink);
+        }
     }
 }
 
@@ -291,48 +614,8 @@ fn shared_proof(g: &Graph, plan: &Plan, id: NodeId) -> Option<TokenStream> {
     })
 }
 
-/// The loop of one port: every record of the source through the fused chain into `sink`.
-/// Its tokens carry `span`, the user's token for this port.
-fn port_loop(g: &Graph, port: &Port, sink: &Ident, span: Span) -> TokenStream {
-    let sink = at(sink, span);
-    let mut body = quote_spanned!(span=> ::streamdsl::__private::Sink::push(&mut #sink, __r););
-    for &c in port.chain.iter().rev() {
-        body = (per_record(g, c).step)(&op_call(g, c), body);
-    }
-    let source = at(&batch_var(g, port.source), span);
-    let (partitions, records) = match port.read {
-        Read::Move => (
-            quote_spanned!(span=> #source.into_partitions()),
-            quote_spanned!(span=> __p),
-        ),
-        Read::Clone => {
-            let shared = at(&var("c", port.source, span), span);
-            (
-                quote_spanned!(span=> #source.partitions()),
-                quote_spanned!(span=> #shared.read(__p)),
-            )
-        }
-        Read::Borrow => {
-            let NodeKind::Input { ty } = &g.nodes[port.source].kind else {
-                unreachable!("only inputs are borrowed")
-            };
-            let referent = borrowed_input(ty);
-            body = quote_spanned!(span=> let __r = ::core::borrow::Borrow::<#referent>::borrow(__r); #body);
-            (
-                quote_spanned!(span=> #source.partitions()),
-                quote_spanned!(span=> __p.iter()),
-            )
-        }
-    };
-    quote_spanned! {span=>
-        for __p in #partitions {
-            for __r in #records { #body }
-            ::streamdsl::__private::EndPartition::end_partition(&mut #sink);
-        }
-    }
-}
-
-/// The outputs, in declaration order.
+/// The outputs, in declaration order; an output of a stream with a longer slide runs only at
+/// the times it has a batch.
 fn outputs(g: &Graph) -> TokenStream {
     let mut code = TokenStream::new();
     let mut views = Vec::new();
@@ -355,6 +638,8 @@ fn outputs(g: &Graph) -> TokenStream {
             span,
             port_spans: vec![span],
             values: output.values.clone(),
+            millis: Vec::new(),
+            state: state_var(g, node),
             closure: var("o", index, span),
             marker: at(&marker_var(g, node), span),
             sinks: Vec::new(),
@@ -364,7 +649,14 @@ fn outputs(g: &Graph) -> TokenStream {
         let Codegen::Output(emit) = output.spec.codegen else {
             unreachable!("outputs are outputs")
         };
-        code.extend(emit(&call, &at(&batch, span)));
+        if optional(g, node) {
+            let present = format_ident!("__b{}", index, span = span);
+            let run = emit(&call, &quote!(#present));
+            code.extend(quote_spanned!(span=> if let ::core::option::Option::Some(#present) = &#batch { #run }));
+        } else {
+            let batch = at(&batch, span);
+            code.extend(emit(&call, &quote_spanned!(span=> &#batch)));
+        }
     }
     code
 }

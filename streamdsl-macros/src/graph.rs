@@ -21,6 +21,8 @@ pub struct Graph<'a> {
     pub output_statements: usize,
     /// Batch interval in milliseconds, if set correctly.
     pub batch_ms: Option<u64>,
+    /// The checkpoint statement, if any.
+    pub checkpoint: Option<Checkpoint>,
     /// What each name of the pipeline stands for.
     pub names: HashMap<String, Binding>,
 }
@@ -47,8 +49,13 @@ pub struct Node<'a> {
     pub inputs: Vec<NodeId>,
     /// Where each stream argument is written (`b` in `a.union(b)`), for errors about it.
     pub input_spans: Vec<Span>,
-    /// The non-stream arguments (filled by the validator).
-    pub values: Vec<&'a Expr>,
+    /// The non-stream arguments by position among the spec's non-stream arguments, `None`
+    /// where an optional one is not given (filled by the validator).
+    pub values: Vec<Option<&'a Expr>>,
+    /// The same arguments in milliseconds where they are durations.
+    pub millis: Vec<Option<u64>>,
+    /// How often the stream has a batch, in milliseconds (filled by the validator).
+    pub slide_ms: u64,
 }
 
 pub enum NodeKind<'a> {
@@ -65,7 +72,14 @@ pub struct Output<'a> {
     pub spec: &'static OperatorSpec,
     pub call: &'a Call,
     pub node: NodeId,
-    pub values: Vec<&'a Expr>,
+    pub values: Vec<Option<&'a Expr>>,
+}
+
+/// `checkpoint [every <duration>];`
+pub struct Checkpoint {
+    pub span: Span,
+    /// The interval given, in milliseconds (validated); `None` for the default.
+    pub every_ms: Option<u64>,
 }
 
 impl Node<'_> {
@@ -95,6 +109,7 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
         outputs: Vec::new(),
         output_statements: 0,
         batch_ms: None,
+        checkpoint: None,
         names: HashMap::new(),
     };
     for Param { name, .. } in &decl.params {
@@ -120,6 +135,31 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                     ),
                 }
             }
+            Statement::Checkpoint { keyword, every } => {
+                if g.checkpoint.is_some() {
+                    diags.error(
+                        keyword.span(),
+                        "the checkpoint is set twice; keep one `checkpoint …;`",
+                    );
+                    continue;
+                }
+                let every_ms = every
+                    .as_ref()
+                    .and_then(|value| match parse_duration(value) {
+                        Ok(ms) => Some(ms),
+                        Err(msg) => {
+                            diags.error(
+                                syn::spanned::Spanned::span(value),
+                                format!("invalid checkpoint interval: {msg}"),
+                            );
+                            None
+                        }
+                    });
+                g.checkpoint = Some(Checkpoint {
+                    span: keyword.span(),
+                    every_ms,
+                });
+            }
             Statement::Input { name, ty } => {
                 if RESERVED_INPUT_NAMES.contains(&name.to_string().as_str()) {
                     diags.error(
@@ -135,6 +175,8 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                     inputs: Vec::new(),
                     input_spans: Vec::new(),
                     values: Vec::new(),
+                    millis: Vec::new(),
+                    slide_ms: 0,
                 });
                 g.bind(name, Binding::Stream(id), diags);
             }
@@ -330,6 +372,8 @@ impl<'a> Graph<'a> {
                 inputs: vec![current],
                 input_spans: Vec::new(),
                 values: Vec::new(),
+                millis: Vec::new(),
+                slide_ms: 0,
             });
         }
         if ends_in_output && let Some(last) = chain.calls.last() {

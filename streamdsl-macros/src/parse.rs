@@ -5,6 +5,7 @@
 //!     /// docs
 //!     pub pipeline Name(param: Type, …) {
 //!         batch = 1s;
+//!         checkpoint [every 10s];            // needed by stateful operators
 //!         input name: Type;                  // `&str` borrows records from the batch
 //!         let name[: Type] = stream.op(…).op(…);
 //!         stream.op(…).output(…);
@@ -39,6 +40,8 @@ pub struct Param {
 pub enum Statement {
     /// `batch = 1s;`
     Batch { keyword: Ident, value: Expr },
+    /// `checkpoint;` or `checkpoint every 10s;`
+    Checkpoint { keyword: Ident, every: Option<Expr> },
     /// `input lines: &str;`
     Input { name: Ident, ty: Type },
     /// `let name[: Type] = chain;`
@@ -143,7 +146,7 @@ impl Parse for Statement {
                 return Err(syn::Error::new(
                     keyword.span(),
                     format!(
-                        "unknown setting `{keyword}`; the pipeline settings are `batch = <duration>;`"
+                        "unknown setting `{keyword}`; the pipeline settings are `batch = <duration>;` and `checkpoint [every <duration>];`"
                     ),
                 ));
             }
@@ -152,6 +155,27 @@ impl Parse for Statement {
                 keyword,
                 value: input.parse()?,
             }
+        } else if input.peek(Ident)
+            && (input.peek2(Token![;]) || input.peek2(Ident))
+            && input.fork().parse::<Ident>()? == "checkpoint"
+        {
+            let keyword: Ident = input.parse()?;
+            let every = if input.peek(Token![;]) {
+                None
+            } else {
+                let word: Ident = input.parse()?;
+                if word != "every" {
+                    return Err(syn::Error::new(
+                        word.span(),
+                        format!(
+                            "expected `every` or `;` after `checkpoint`, found `{word}`: \
+                             write `checkpoint;` or `checkpoint every 10s;`"
+                        ),
+                    ));
+                }
+                Some(input.parse()?)
+            };
+            Statement::Checkpoint { keyword, every }
         } else if input.peek(Ident)
             && input.peek2(Ident)
             && input.fork().parse::<Ident>()? == "input"

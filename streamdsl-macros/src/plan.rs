@@ -37,10 +37,11 @@ pub enum Read {
     Clone,
 }
 
-/// The referent of a borrowed input type (`str` for `&str`).
+/// The referent of a borrowed input type (`str` for `&str`). Only an elided lifetime borrows
+/// from the batch: `&'static str` is an owned record type.
 pub fn borrowed_input(ty: &Type) -> Option<&Type> {
     match ty {
-        Type::Reference(r) if r.mutability.is_none() => Some(&r.elem),
+        Type::Reference(r) if r.mutability.is_none() && r.lifetime.is_none() => Some(&r.elem),
         _ => None,
     }
 }
@@ -88,6 +89,8 @@ pub fn plan(g: &Graph) -> Plan {
                 chain.push(id);
                 vec![(source, chain)]
             }
+            // Reads its input's state, not its records.
+            Codegen::Snapshot(_) => Vec::new(),
             _ => node.inputs.iter().map(|&input| port(input)).collect(),
         };
         stages.push(Stage {

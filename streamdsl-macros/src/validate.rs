@@ -3,9 +3,11 @@
 //! types the runtime can feed).
 
 use crate::diagnostics::Diagnostics;
+use crate::duration::parse_duration;
 use crate::graph::{Graph, NodeId, NodeKind};
-use crate::ops::{ArgKind, OperatorSpec};
+use crate::ops::{ArgKind, Codegen, OperatorSpec, Slide, StateTypeInputs};
 use crate::parse::Call;
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, Type};
 
@@ -13,13 +15,14 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
     for id in 0..g.nodes.len() {
         match g.nodes[id].kind {
             NodeKind::Op { spec, call } => {
-                if let Some((streams, values)) = arguments(g, spec, call, diags) {
+                if let Some((streams, values, millis)) = arguments(g, spec, call, diags) {
                     let node = &mut g.nodes[id];
                     for (stream, span) in streams {
                         node.inputs.push(stream);
                         node.input_spans.push(span);
                     }
                     node.values = values;
+                    node.millis = millis;
                 }
             }
             NodeKind::Input { ty } => check_input_type(ty, diags),
@@ -27,10 +30,12 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
     }
     for i in 0..g.outputs.len() {
         let (spec, call) = (g.outputs[i].spec, g.outputs[i].call);
-        if let Some((_, values)) = arguments(g, spec, call, diags) {
+        if let Some((_, values, _)) = arguments(g, spec, call, diags) {
             g.outputs[i].values = values;
         }
     }
+    slides(g, diags);
+    stateful(g, diags);
     let name = &g.decl.name;
     let has_input = g
         .nodes
@@ -78,8 +83,13 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
     }
 }
 
-/// A call's stream arguments (with where each is written) and its other arguments.
-type Arguments<'a> = (Vec<(NodeId, proc_macro2::Span)>, Vec<&'a Expr>);
+/// A call's stream arguments (with where each is written), its other arguments by position
+/// (`None` for optional ones not given) and those arguments' milliseconds where durations.
+type Arguments<'a> = (
+    Vec<(NodeId, proc_macro2::Span)>,
+    Vec<Option<&'a Expr>>,
+    Vec<Option<u64>>,
+);
 
 /// The stream inputs and the other arguments of a call, checked against the spec.
 fn arguments<'a>(
@@ -113,30 +123,80 @@ fn arguments<'a>(
     }
     let mut streams = Vec::new();
     let mut values = Vec::new();
+    let mut millis = Vec::new();
     let mut ok = true;
-    for (i, arg) in call.args.iter().enumerate() {
-        let arg_spec = &spec.args[i.min(spec.args.len() - 1)];
-        match arg_spec.kind {
-            ArgKind::Stream => match stream_name(arg) {
-                Some(ident) => match g.resolve(ident, diags) {
-                    Some(id) => streams.push((id, ident.span())),
-                    None => ok = false,
-                },
-                None => {
-                    diags.error(
-                        arg.span(),
-                        format!(
-                            "`{}` takes the name of another stream here (its `{}` argument)",
-                            spec.name, arg_spec.name
-                        ),
-                    );
-                    ok = false;
+    let mut args = call.args.iter().peekable();
+    for arg_spec in spec.args {
+        if arg_spec.kind == ArgKind::Stream {
+            let count = if arg_spec.repeat { args.len() } else { 1 };
+            for arg in args.by_ref().take(count) {
+                match stream_name(arg).map(|ident| (ident, g.resolve(ident, diags))) {
+                    Some((ident, Some(id))) => streams.push((id, ident.span())),
+                    Some((_, None)) => ok = false,
+                    None => {
+                        diags.error(
+                            arg.span(),
+                            format!(
+                                "`{}` takes the name of another stream here (its `{}` argument)",
+                                spec.name, arg_spec.name
+                            ),
+                        );
+                        ok = false;
+                    }
                 }
-            },
-            ArgKind::Function | ArgKind::Value => values.push(arg),
+            }
+            continue;
+        }
+        match args.next_if(|a| arg_spec.kind.fits(a)) {
+            Some(arg) => {
+                values.push(Some(arg));
+                millis.push(match arg_spec.kind {
+                    ArgKind::Duration => match parse_duration(arg) {
+                        Ok(ms) => Some(ms),
+                        Err(msg) => {
+                            diags.error(
+                                arg.span(),
+                                format!("invalid `{}` of `{}`: {msg}", arg_spec.name, spec.name),
+                            );
+                            ok = false;
+                            None
+                        }
+                    },
+                    _ => None,
+                });
+            }
+            None if arg_spec.optional => {
+                values.push(None);
+                millis.push(None);
+            }
+            None => {
+                let at = args.peek().map_or(call.span, |a| a.span());
+                diags.error(
+                    at,
+                    format!(
+                        "`{}` needs {} as its `{}` argument: `{}`",
+                        spec.name,
+                        arg_spec.kind.describe(),
+                        arg_spec.name,
+                        spec.signature()
+                    ),
+                );
+                return None;
+            }
         }
     }
-    ok.then_some((streams, values))
+    if let Some(extra) = args.next() {
+        diags.error(
+            extra.span(),
+            format!(
+                "unexpected argument: `{}` takes `{}`",
+                spec.name,
+                spec.signature()
+            ),
+        );
+        return None;
+    }
+    ok.then_some((streams, values, millis))
 }
 
 fn stream_name(expr: &Expr) -> Option<&syn::Ident> {
@@ -155,7 +215,7 @@ fn check_input_type(ty: &Type, diags: &mut Diagnostics) {
                 "an input cannot be `&mut`: records are read, not changed in place; use `&T` or an owned type",
             );
         }
-        if let Some(l) = &r.lifetime {
+        if let Some(l) = r.lifetime.as_ref().filter(|l| l.ident != "static") {
             diags.error(
                 l.span(),
                 "leave the lifetime of a borrowed input out (`&str`): records live as long as their batch",
@@ -166,7 +226,118 @@ fn check_input_type(ty: &Type, diags: &mut Diagnostics) {
 
 /// Whether `check_input_type` accepts `ty`.
 pub fn input_type_is_valid(ty: &Type) -> bool {
-    !matches!(ty, Type::Reference(r) if r.mutability.is_some() || r.lifetime.is_some())
+    !matches!(ty, Type::Reference(r)
+        if r.mutability.is_some() || r.lifetime.as_ref().is_some_and(|l| l.ident != "static"))
+}
+
+/// How often each stream has a batch: inputs every batch, windows every slide, the rest as
+/// their inputs, which must agree. Windows and slides must be multiples of the parent's slide
+/// (Spark checks this when the DStream is built; here `cargo build` does).
+fn slides(g: &mut Graph, diags: &mut Diagnostics) {
+    let batch_ms = g.batch_ms.unwrap_or(1000);
+    for id in 0..g.nodes.len() {
+        let node = &g.nodes[id];
+        let Some(spec) = node.spec() else {
+            g.nodes[id].slide_ms = batch_ms;
+            continue;
+        };
+        let Some(&parent) = node.inputs.first() else {
+            g.nodes[id].slide_ms = batch_ms;
+            continue;
+        };
+        let parent_ms = g.nodes[parent].slide_ms;
+        let slide_ms = match spec.slide {
+            Slide::Inherit => {
+                for (&other, span) in node.inputs[1..].iter().zip(&node.input_spans) {
+                    let other_ms = g.nodes[other].slide_ms;
+                    if other_ms != parent_ms {
+                        diags.error(
+                            *span,
+                            format!(
+                                "`{}` needs streams with one slide, but `{}` has a batch every {parent_ms} ms and `{}` every {other_ms} ms \
+                                 (Spark: \"Some of the DStreams have different slide durations\"); window them alike first",
+                                spec.name, g.nodes[parent].label, g.nodes[other].label
+                            ),
+                        );
+                    }
+                }
+                parent_ms
+            }
+            Slide::Windowed { window, slide } => {
+                let parent_label = &g.nodes[parent].label;
+                let mut check = |index: usize, what: &str| {
+                    let ms = node.millis.get(index).copied().flatten()?;
+                    if ms % parent_ms != 0 {
+                        let span = node.values[index].map_or(Span::call_site(), |v| v.span());
+                        diags.error(
+                            span,
+                            format!(
+                                "the {what} of `{}` ({ms} ms) must be a multiple of the slide of its parent stream `{parent_label}` ({parent_ms} ms); \
+                                 use {} ms or {} ms",
+                                spec.name,
+                                (ms / parent_ms).max(1) * parent_ms,
+                                (ms / parent_ms + 1) * parent_ms
+                            ),
+                        );
+                    }
+                    Some(ms)
+                };
+                check(window, "window");
+                check(slide, "slide").unwrap_or(parent_ms)
+            }
+        };
+        g.nodes[id].slide_ms = slide_ms;
+    }
+}
+
+/// Stateful operators: their state's type must be known (an annotation says it), the ones
+/// that must survive a restart need `checkpoint`, `state_snapshots` reads a `map_with_state`;
+/// and the checkpoint interval must fit the batch interval.
+fn stateful(g: &Graph, diags: &mut Diagnostics) {
+    for node in &g.nodes {
+        let NodeKind::Op { spec, call } = node.kind else {
+            continue;
+        };
+        if let Codegen::Snapshot(_) = spec.codegen {
+            let parent = node.inputs.first().and_then(|&p| g.nodes[p].spec());
+            if parent.is_none_or(|p| p.name != "map_with_state") {
+                diags.error(call.method.span(), "`state_snapshots` reads the state of a `map_with_state`: call it on a `map_with_state` stream");
+            }
+        }
+        let Some(stateful) = spec.stateful() else {
+            continue;
+        };
+        let inputs = StateTypeInputs {
+            annotation: node.annotation,
+            values: &node.values,
+        };
+        if let Err(message) = (stateful.state_type)(&inputs) {
+            diags.error(call.method.span(), message);
+        }
+        if (stateful.needs_checkpoint)(&node.values) && g.checkpoint.is_none() {
+            diags.error(
+                call.method.span(),
+                format!(
+                    "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
+                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}` \
+                     (Spark fails at start: \"The checkpoint directory has not been set\")",
+                    spec.name, g.decl.name
+                ),
+            );
+        }
+    }
+    if let (Some(checkpoint), Some(batch_ms)) = (&g.checkpoint, g.batch_ms)
+        && let Some(every) = checkpoint.every_ms
+        && every % batch_ms != 0
+    {
+        diags.error(
+            checkpoint.span,
+            format!(
+                "the checkpoint interval ({every} ms) must be a multiple of the batch interval ({batch_ms} ms); use {} ms",
+                (every / batch_ms + 1) * batch_ms
+            ),
+        );
+    }
 }
 
 /// Nodes from which no output can be reached.

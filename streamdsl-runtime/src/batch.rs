@@ -141,6 +141,42 @@ impl<T> FromIterator<T> for Batch<T> {
     }
 }
 
+/// A stream's batch at one time: a [`Batch`], or `Option<Batch>` for a stream that has a batch
+/// only at some times (a window with a slide longer than the batch interval); `None` has no
+/// records. The generated loops read both the same way.
+pub trait BatchSource<T> {
+    /// The partitions, borrowed.
+    fn parts<'a>(&'a self) -> impl Iterator<Item = &'a [T]>
+    where
+        T: 'a;
+    /// The partitions, by value.
+    fn into_parts(self) -> impl Iterator<Item = Vec<T>>;
+}
+
+impl<T> BatchSource<T> for Batch<T> {
+    fn parts<'a>(&'a self) -> impl Iterator<Item = &'a [T]>
+    where
+        T: 'a,
+    {
+        self.partitions()
+    }
+    fn into_parts(self) -> impl Iterator<Item = Vec<T>> {
+        self.into_partitions()
+    }
+}
+
+impl<T> BatchSource<T> for Option<Batch<T>> {
+    fn parts<'a>(&'a self) -> impl Iterator<Item = &'a [T]>
+    where
+        T: 'a,
+    {
+        self.iter().flat_map(Batch::partitions)
+    }
+    fn into_parts(self) -> impl Iterator<Item = Vec<T>> {
+        self.into_iter().flat_map(Batch::into_partitions)
+    }
+}
+
 /// What a `transform` function may return: a [`Batch`] or a `Vec` (one partition).
 pub trait IntoBatch {
     /// The record type.

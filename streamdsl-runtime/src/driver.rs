@@ -18,6 +18,7 @@ use tokio::sync::watch;
 /// What the per-batch code of a pipeline sees of the runtime.
 pub struct BatchContext<'a> {
     time: Time,
+    zero_time: Time,
     default_parallelism: usize,
     outputs: OutputRunner<'a>,
 }
@@ -26,6 +27,12 @@ impl BatchContext<'_> {
     /// The batch time.
     pub fn time(&self) -> Time {
         self.time
+    }
+
+    /// Whether a stream sliding every `slide_ms` has a batch now: the batch time is a whole
+    /// number of slides after the zero time (spec 1.2).
+    pub fn is_valid(&self, slide_ms: i64) -> bool {
+        (self.time.millis() - self.zero_time.millis()).rem_euclid(slide_ms) == 0
     }
 
     /// Partitions of keyed operators' output when none is given (Spark's `defaultParallelism`).
@@ -205,6 +212,7 @@ impl<P: Pipeline> Driver<P> {
         let batches = self.inputs.next_batches(time, &mut input_records);
         let settings = BatchSettings {
             info: self.info,
+            zero_time: self.first_batch - self.info.batch_interval,
             default_parallelism: self.config.default_parallelism,
             console: &self.config.console,
             time_zone: self.config.time_zone,
@@ -242,6 +250,7 @@ impl<P: Pipeline> Driver<P> {
 /// What one batch's code needs besides its input.
 pub(crate) struct BatchSettings<'a> {
     pub(crate) info: &'static PipelineInfo,
+    pub(crate) zero_time: Time,
     pub(crate) default_parallelism: usize,
     pub(crate) console: &'a Console,
     pub(crate) time_zone: TimeZone,
@@ -266,6 +275,7 @@ pub(crate) fn execute<P: Pipeline>(
 ) -> BatchOutcome {
     let mut ctx = BatchContext {
         time,
+        zero_time: settings.zero_time,
         default_parallelism: settings.default_parallelism,
         outputs: OutputRunner {
             info: settings.info,

@@ -1,7 +1,7 @@
 //! What keyed operators need of a stream: (key, value) records, hashable keys, and one
 //! deterministic hash for tables and partitioning.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 /// A record made of a key and a value: what `reduce_by_key`, `group_by_key`, `map_values`,
 /// the joins and `cogroup` read.
@@ -49,21 +49,37 @@ pub trait SharedRecord: Clone {}
 #[diagnostic::do_not_recommend]
 impl<T: Clone> SharedRecord for T {}
 
-/// The hasher of every keyed table and of hash partitioning.
+/// The hasher of every keyed table and of hash partitioning: ahash with fixed seeds.
 ///
 /// Fixed seeds make batch contents and partition order reproducible across runs, as Spark's
 /// (Java `hashCode`, Python with a fixed `PYTHONHASHSEED`), so a batch recomputed after a
-/// restart yields the same output files.
-pub type FixedState = ahash::RandomState;
+/// restart yields the same output files, and a table read back from a checkpoint hashes as
+/// it did when written.
+#[derive(Clone, Debug)]
+pub struct FixedState(ahash::RandomState);
+
+impl Default for FixedState {
+    fn default() -> Self {
+        FixedState(ahash::RandomState::with_seeds(
+            0x243f_6a88_85a3_08d3,
+            0x1319_8a2e_0370_7344,
+            0xa409_3822_299f_31d0,
+            0x082e_fa98_ec4e_6c89,
+        ))
+    }
+}
+
+impl BuildHasher for FixedState {
+    type Hasher = ahash::AHasher;
+    #[inline(always)]
+    fn build_hasher(&self) -> ahash::AHasher {
+        self.0.build_hasher()
+    }
+}
 
 /// The [`FixedState`] every table uses.
 pub fn fixed_state() -> FixedState {
-    ahash::RandomState::with_seeds(
-        0x243f_6a88_85a3_08d3,
-        0x1319_8a2e_0370_7344,
-        0xa409_3822_299f_31d0,
-        0x082e_fa98_ec4e_6c89,
-    )
+    FixedState::default()
 }
 
 /// A hash map with the fixed hasher.

@@ -266,6 +266,7 @@ impl<P: Pipeline> BatchRunner<P> {
         self.time = self.time + info.batch_interval;
         let settings = BatchSettings {
             info,
+            zero_time: Time::from_millis(0),
             default_parallelism: self.default_parallelism,
             console: &self.console,
             time_zone: TimeZone::Local,

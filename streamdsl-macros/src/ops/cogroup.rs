@@ -1,7 +1,7 @@
 //! `cogroup(other, partitions?)`: per key, the values of both streams.
 
 use super::join::{combine, sides};
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec};
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
 use proc_macro2::TokenStream;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
@@ -11,6 +11,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ArgSpec::required("other", ArgKind::Stream),
         ArgSpec::optional("partitions", ArgKind::Value),
     ],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker {
         sinks: sides,
         finish,

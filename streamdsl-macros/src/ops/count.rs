@@ -1,11 +1,12 @@
 //! `count()`: the number of records of each batch; `0` for an empty batch.
 
-use super::{Breaker, Codegen, OperatorSpec, simple_sink};
+use super::{Breaker, Codegen, OperatorSpec, Slide, simple_sink};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "count",
     spark_name: "count",
     args: &[],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 

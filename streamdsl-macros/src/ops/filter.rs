@@ -1,6 +1,6 @@
 //! `filter(predicate)`: keeps records for which the predicate is true.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,6 +8,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "filter",
     spark_name: "filter",
     args: &[ArgSpec::required("predicate", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::PerRecord(PerRecord { setup, step }),
 };
 

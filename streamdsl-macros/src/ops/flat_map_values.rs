@@ -1,6 +1,6 @@
 //! `flat_map_values(f)`: any number of values per (key, value) record, each with the key.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,6 +8,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "flat_map_values",
     spark_name: "flatMapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::PerRecord(PerRecord { setup, step }),
 };
 

@@ -1,18 +1,19 @@
 //! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
 //! batch, for custom sinks.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, is_closure_with_params};
-use proc_macro2::{Ident, TokenStream};
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, is_closure_with_params};
+use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "foreach_rdd",
     spark_name: "foreachRDD",
     args: &[ArgSpec::required("function", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::Output(emit),
 };
 
-fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
+fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
     let (ctx, index, f, user, marker) = (
         &call.ctx,
         call.output_index,
@@ -31,7 +32,7 @@ fn emit(call: &OpCall, batch: &Ident) -> TokenStream {
     };
     quote_spanned!(call.span=>
         let mut #f = ::streamdsl::__private::outputs::foreach_rdd::#check(&#marker, #user);
-        #ctx.output(#index, &#batch, |__out, __batch| {
+        #ctx.output(#index, #batch, |__out, __batch| {
             ::streamdsl::__private::OutputResult::into_output_result(#invoke)
         });
     )

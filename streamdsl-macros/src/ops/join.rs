@@ -1,6 +1,6 @@
 //! `join`, `left_outer_join`, `right_outer_join`, `full_outer_join` of two keyed streams.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec};
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -13,6 +13,7 @@ pub const JOIN: OperatorSpec = OperatorSpec {
     name: "join",
     spark_name: "join",
     args: ARGS,
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker {
         sinks: sides,
         finish: inner,
@@ -23,6 +24,7 @@ pub const LEFT_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "left_outer_join",
     spark_name: "leftOuterJoin",
     args: ARGS,
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker {
         sinks: sides,
         finish: left_outer,
@@ -33,6 +35,7 @@ pub const RIGHT_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "right_outer_join",
     spark_name: "rightOuterJoin",
     args: ARGS,
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker {
         sinks: sides,
         finish: right_outer,
@@ -43,6 +46,7 @@ pub const FULL_OUTER_JOIN: OperatorSpec = OperatorSpec {
     name: "full_outer_join",
     spark_name: "fullOuterJoin",
     args: ARGS,
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker {
         sinks: sides,
         finish: full_outer,

@@ -1,6 +1,6 @@
 //! `map(f)`: one record out per record in.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,6 +8,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map",
     spark_name: "map",
     args: &[ArgSpec::required("function", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::PerRecord(PerRecord { setup, step }),
 };
 

@@ -1,6 +1,6 @@
 //! `map_values(f)`: maps the value of (key, value) records.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord};
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,6 +8,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map_values",
     spark_name: "mapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::PerRecord(PerRecord { setup, step }),
 };
 

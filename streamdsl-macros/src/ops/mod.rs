@@ -8,24 +8,42 @@ use syn::Expr;
 mod cogroup;
 mod count;
 mod count_by_value;
+mod count_by_value_and_window;
+mod count_by_window;
 mod filter;
 mod flat_map;
 mod flat_map_values;
 mod foreach_rdd;
 mod glom;
 mod group_by_key;
+mod group_by_key_and_window;
 mod join;
 mod map;
 mod map_values;
+mod map_with_state;
 mod pprint;
 mod reduce;
 mod reduce_by_key;
+mod reduce_by_key_and_window;
+mod reduce_by_window;
 mod repartition;
+mod state_snapshots;
 mod transform;
 mod union;
+mod update_state_by_key;
+mod window;
 
 /// Every operator `stream!` knows.
 pub const TABLE: &[&OperatorSpec] = &[
+    &window::SPEC,
+    &count_by_window::SPEC,
+    &reduce_by_window::SPEC,
+    &reduce_by_key_and_window::SPEC,
+    &count_by_value_and_window::SPEC,
+    &group_by_key_and_window::SPEC,
+    &update_state_by_key::SPEC,
+    &map_with_state::SPEC,
+    &state_snapshots::SPEC,
     &map::SPEC,
     &flat_map::SPEC,
     &filter::SPEC,
@@ -62,13 +80,32 @@ pub struct OperatorSpec {
     pub spark_name: &'static str,
     /// The arguments after the receiver stream, in order.
     pub args: &'static [ArgSpec],
+    /// How often the operator's stream has a batch.
+    pub slide: Slide,
     /// How the operator becomes code.
     pub codegen: Codegen,
+}
+
+/// The slide of an operator's stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Slide {
+    /// The slide of its input streams, which must all have the same.
+    Inherit,
+    /// A window: its length is the `window`-th non-stream argument, its slide the `slide`-th
+    /// (the parent's slide if not given); both must be multiples of the parent's slide.
+    Windowed { window: usize, slide: usize },
 }
 
 impl OperatorSpec {
     pub fn is_output(&self) -> bool {
         matches!(self.codegen, Codegen::Output(_))
+    }
+
+    pub fn stateful(&self) -> Option<&Stateful> {
+        match &self.codegen {
+            Codegen::Stateful(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// `name(function, partitions?)`, for messages.
@@ -136,6 +173,32 @@ pub enum ArgKind {
     Function,
     /// Any Rust expression of the type the operator takes (a count, a number).
     Value,
+    /// A duration literal (`30s`), checked at compile time.
+    Duration,
+}
+
+impl ArgKind {
+    /// Whether `expr` can be this kind of argument, to place optional arguments: a number
+    /// literal is a duration (checked later), anything else a function or value.
+    pub fn fits(self, expr: &Expr) -> bool {
+        let number =
+            matches!(expr, Expr::Lit(l) if matches!(l.lit, syn::Lit::Int(_) | syn::Lit::Float(_)));
+        match self {
+            ArgKind::Duration => number,
+            ArgKind::Function => !number,
+            ArgKind::Stream | ArgKind::Value => true,
+        }
+    }
+
+    /// What the argument is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArgKind::Stream => "the name of another stream",
+            ArgKind::Function => "a function",
+            ArgKind::Value => "a value",
+            ArgKind::Duration => "a duration such as `30s`",
+        }
+    }
 }
 
 /// Code generation of an operator, by role.
@@ -144,8 +207,39 @@ pub enum Codegen {
     PerRecord(PerRecord),
     /// Ends a chain: gathers records into sinks, then makes its batch.
     Breaker(Breaker),
-    /// An output statement.
-    Output(fn(&OpCall, &Ident) -> TokenStream),
+    /// Keeps state across batches (windows, per-key state): a field of the pipeline's state.
+    Stateful(Stateful),
+    /// Reads the state of the stateful operator before it (`state_snapshots`); no loop.
+    Snapshot(fn(&OpCall, &Ident) -> TokenStream),
+    /// An output statement, given an expression borrowing the stream's batch.
+    Output(fn(&OpCall, &TokenStream) -> TokenStream),
+}
+
+/// A stateful operator. Its input is gathered into sinks at every batch of its parent
+/// (`ingest`); it emits at its own slide (`emit`).
+pub struct Stateful {
+    /// The type of its state field, or a message saying what annotation it needs.
+    pub state_type: fn(&StateTypeInputs) -> Result<TokenStream, String>,
+    /// Whether this use (given its non-stream arguments) needs the pipeline to checkpoint
+    /// (Spark's `mustCheckpoint`).
+    pub needs_checkpoint: fn(&[Option<&Expr>]) -> bool,
+    /// Before the loops: one sink per input port for the parent's batch.
+    pub sinks: fn(&OpCall, &[Ident]) -> TokenStream,
+    /// After the loops: hands the parent's batch to the state (`call.state`).
+    pub ingest: fn(&OpCall) -> TokenStream,
+    /// An expression: the operator's batch, from the state.
+    pub emit: fn(&OpCall) -> TokenStream,
+    /// A builder method for the initial state (`initial_<name>(pairs)`), if it has one: the
+    /// state's `set_initial` takes the pairs.
+    pub initial: bool,
+}
+
+/// What a stateful operator's state type can be worked out from.
+pub struct StateTypeInputs<'a> {
+    /// The annotation of the `let` the operator ends, if it ends one.
+    pub annotation: Option<&'a syn::Type>,
+    /// The non-stream arguments.
+    pub values: &'a [Option<&'a Expr>],
 }
 
 pub struct PerRecord {
@@ -172,8 +266,14 @@ pub struct OpCall<'a> {
     /// Where errors about each input port point: the operator for the receiver, the stream
     /// argument for the others (`a.union(b)`: `b`).
     pub port_spans: Vec<Span>,
-    /// The arguments that are not streams, in order.
-    pub values: Vec<&'a Expr>,
+    /// The arguments that are not streams, by position among the spec's non-stream
+    /// arguments (`None` for an optional argument not given).
+    pub values: Vec<Option<&'a Expr>>,
+    /// The same arguments' values in milliseconds, for durations.
+    pub millis: Vec<Option<u64>>,
+    /// The variable of the operator's state (stateful operators), or of its input's state
+    /// (`state_snapshots`).
+    pub state: Ident,
     /// The variable holding the operator's checked closure.
     pub closure: Ident,
     /// The variable holding the output record type's marker.
@@ -189,7 +289,18 @@ pub struct OpCall<'a> {
 impl OpCall<'_> {
     /// The `i`-th non-stream argument, if given.
     pub fn value(&self, i: usize) -> Option<&Expr> {
-        self.values.get(i).copied()
+        self.values.get(i).copied().flatten()
+    }
+
+    /// The `i`-th non-stream argument as milliseconds (durations), if given.
+    pub fn millis(&self, i: usize) -> Option<i64> {
+        self.millis.get(i).copied().flatten().map(|ms| ms as i64)
+    }
+
+    /// The context's default partition count, as code.
+    pub fn default_partitions(&self) -> TokenStream {
+        let ctx = &self.ctx;
+        quote::quote_spanned!(self.span=> ::streamdsl::__private::partitions(::core::option::Option::None, #ctx))
     }
 
     /// The partition count argument at `i` as `Option<usize>` code.
@@ -201,6 +312,20 @@ impl OpCall<'_> {
         };
         quote::quote_spanned!(self.span=> ::streamdsl::__private::partitions(#given, #ctx))
     }
+}
+
+/// The record type annotated on the `let` a stateful operator ends, or what to write.
+pub fn annotated<'a>(
+    inputs: &StateTypeInputs<'a>,
+    op: &str,
+    example: &str,
+) -> Result<&'a syn::Type, String> {
+    inputs.annotation.ok_or_else(|| {
+        format!(
+            "`{op}` keeps records across batches, so the pipeline stores them and needs their type: \
+             end a `let` at this operator and annotate its records, e.g. `let name: {example} = …;`"
+        )
+    })
 }
 
 /// Whether `expr` is a closure literal taking `n` parameters.

@@ -1,6 +1,6 @@
 //! `reduce_by_key(f, partitions?)`: per batch, the values of each key combined with `f`.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, simple_sink};
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, Slide, simple_sink};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "reduce_by_key",
@@ -9,6 +9,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ArgSpec::required("function", ArgKind::Function),
         ArgSpec::optional("partitions", ArgKind::Value),
     ],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 

@@ -1,11 +1,12 @@
 //! `repartition(n)`: the same records in exactly `n` partitions.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, simple_sink};
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, Slide, simple_sink};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "repartition",
     spark_name: "repartition",
     args: &[ArgSpec::required("partitions", ArgKind::Value)],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 

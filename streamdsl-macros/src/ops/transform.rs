@@ -1,6 +1,8 @@
 //! `transform(|batch| …)` or `transform(|time, batch| …)`: any function of the whole batch.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, is_closure_with_params};
+use super::{
+    ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide, is_closure_with_params,
+};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,6 +10,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "transform",
     spark_name: "transform",
     args: &[ArgSpec::required("function", ArgKind::Function)],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 

@@ -1,6 +1,6 @@
 //! `a.union(b, …)`: the records of all the streams.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec};
+use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 
@@ -8,6 +8,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "union",
     spark_name: "union",
     args: &[ArgSpec::repeated("stream", ArgKind::Stream)],
+    slide: Slide::Inherit,
     codegen: Codegen::Breaker(Breaker { sinks, finish }),
 };
 

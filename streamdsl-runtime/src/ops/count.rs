@@ -29,6 +29,11 @@ impl<T> Sink<T> for Count<T> {
 
 impl<T> EndPartition for Count<T> {}
 
+/// The number of records pushed.
+pub fn total<T>(sink: Count<T>) -> u64 {
+    sink.n
+}
+
 /// The batch: exactly one record, the count.
 pub fn finish<T>(sink: Count<T>) -> Batch<u64> {
     Batch::from(vec![sink.n])

@@ -43,6 +43,11 @@ pub fn finish<K: Key, V>(sink: GroupByKey<K, V>) -> Batch<(K, Vec<V>)> {
     hash_partition(sink.groups, |(k, _)| k, sink.partitions)
 }
 
+/// The values per key (for `update_state_by_key`).
+pub fn groups<K, V>(sink: GroupByKey<K, V>) -> KeyMap<K, Vec<V>> {
+    sink.groups
+}
+
 impl<K, V> GroupByKey<K, V> {
     /// An empty table.
     pub(crate) fn empty(partitions: usize) -> Self {

@@ -22,6 +22,7 @@ pub mod group_by_key;
 pub mod join;
 pub mod map;
 pub mod map_values;
+pub mod pairs;
 pub mod reduce;
 pub mod reduce_by_key;
 pub mod repartition;
@@ -41,6 +42,12 @@ impl<T> Marker<T> {
     /// The marker of a batch's record type.
     #[inline(always)]
     pub fn of_batch(_: &crate::Batch<T>) -> Self {
+        Marker(PhantomData)
+    }
+
+    /// The marker of the record type of a stream that has a batch only at some times.
+    #[inline(always)]
+    pub fn of_optional(_: &Option<crate::Batch<T>>) -> Self {
         Marker(PhantomData)
     }
 }

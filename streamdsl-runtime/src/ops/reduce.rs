@@ -28,6 +28,17 @@ impl<T, F: FnMut(T, T) -> T> Sink<T> for Reduce<T, F> {
     }
 }
 
+/// The fold, if anything was pushed.
+pub fn fold<T, F>(sink: Reduce<T, F>) -> Option<T> {
+    sink.acc
+}
+
+/// Checks a fold function (`f(T, T) -> T`) against the stream's record type.
+#[inline(always)]
+pub fn check<T, F: FnMut(T, T) -> T>(_: &Marker<T>, f: F) -> F {
+    f
+}
+
 /// The batch: the fold, or no record if nothing was pushed.
 pub fn finish<T, F>(sink: Reduce<T, F>) -> Batch<T> {
     Batch::from(sink.acc.into_iter().collect::<Vec<_>>())

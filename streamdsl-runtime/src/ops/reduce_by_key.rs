@@ -51,6 +51,28 @@ where
     }
 }
 
+/// Checks a function combining two values of the stream's records (the `f` and the inverse of
+/// `reduce_by_key_and_window`).
+#[inline(always)]
+pub fn check_values<T: KeyValue, F: FnMut(T::Value, T::Value) -> T::Value>(
+    _: &Marker<T>,
+    f: F,
+) -> F {
+    f
+}
+
+/// Checks a filter of the stream's `(key, value)` records.
+#[inline(always)]
+pub fn check_filter<T: KeyValue, F: FnMut(&(T::Key, T::Value)) -> bool>(_: &Marker<T>, f: F) -> F {
+    f
+}
+
+/// The filter that keeps every record.
+#[inline(always)]
+pub fn keep_all<T: KeyValue>(_: &Marker<T>) -> impl FnMut(&(T::Key, T::Value)) -> bool {
+    |_| true
+}
+
 /// The batch of `(key, reduced value)`, hash-partitioned by key.
 pub fn finish<K: Key, V, F>(sink: ReduceByKey<K, V, F>) -> Batch<(K, V)> {
     hash_partition(sink.table, |(k, _)| k, sink.partitions)

@@ -1,0 +1,48 @@
+//! `window(w[, s])`: the records of the parent's batches in the last `w`, every `s`.
+
+use super::{
+    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote_spanned;
+
+pub const SPEC: OperatorSpec = OperatorSpec {
+    name: "window",
+    spark_name: "window",
+    args: &[
+        ArgSpec::required("window", ArgKind::Duration),
+        ArgSpec::optional("slide", ArgKind::Duration),
+    ],
+    slide: Slide::Windowed {
+        window: 0,
+        slide: 1,
+    },
+    codegen: Codegen::Stateful(Stateful {
+        state_type,
+        needs_checkpoint: |_| false,
+        sinks,
+        ingest,
+        emit,
+        initial: false,
+    }),
+};
+
+fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
+    annotated(inputs, "window", "(String, u64)")
+        .map(|ty| quote::quote!(::streamdsl::__private::state::Window<#ty>))
+}
+
+fn sinks(call: &OpCall, _: &[Ident]) -> TokenStream {
+    let sink = &call.sinks[0];
+    quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::BatchBuilder::new();)
+}
+
+fn ingest(call: &OpCall) -> TokenStream {
+    let (state, ctx, sink, window) = (&call.state, &call.ctx, &call.sinks[0], call.millis(0));
+    quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #sink.finish());)
+}
+
+fn emit(call: &OpCall) -> TokenStream {
+    let state = &call.state;
+    quote_spanned!(call.span=> #state.emit())
+}
