@@ -42,7 +42,7 @@ impl<T: Clone> ReduceByWindow<T> {
             .panes
             .iter()
             .filter_map(|(_, v)| v.clone())
-            .reduce(|a, b| f(a, b));
+            .reduce(f);
         Batch::from(fold.into_iter().collect::<Vec<_>>())
     }
 
