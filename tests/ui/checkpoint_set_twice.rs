@@ -1,0 +1,16 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Totals {
+        batch = 1s;
+        checkpoint;
+        checkpoint every 10s;
+        input pairs: (String, u64);
+        let totals: (String, u64) = pairs.update_state_by_key(|values: Vec<u64>, total: Option<u64>| {
+            Some(values.iter().sum::<u64>() + total.unwrap_or(0))
+        });
+        totals.pprint();
+    }
+}
+
+fn main() {}

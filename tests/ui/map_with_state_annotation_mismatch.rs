@@ -1,0 +1,19 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Sessions {
+        batch = 1s;
+        checkpoint;
+        input pairs: (String, u64);
+        let running: (String, i64) = pairs.map_with_state(
+            |key: &String, value: Option<u64>, state: &mut streamdsl::state::State<u64>| {
+                let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
+                state.update(total);
+                (key.clone(), total)
+            },
+        );
+        running.pprint();
+    }
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Sessions {
+        batch = 1s;
+        checkpoint;
+        input pairs: (String, u64);
+        let running: (String, u64) = pairs.map_with_state(|key, value, state| {
+            let total = state.get().copied().unwrap_or(0) + value.unwrap_or(0);
+            state.update(total);
+            (key.clone(), total)
+        });
+        running.pprint();
+    }
+}
+
+fn main() {}

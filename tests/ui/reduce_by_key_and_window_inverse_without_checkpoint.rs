@@ -1,0 +1,12 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Windows {
+        batch = 1s;
+        input pairs: (String, i64);
+        let sums: (String, i64) = pairs.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 2s);
+        sums.pprint();
+    }
+}
+
+fn main() {}

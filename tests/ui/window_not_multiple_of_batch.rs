@@ -1,0 +1,12 @@
+use streamdsl::prelude::*;
+
+stream! {
+    pipeline Windows {
+        batch = 1s;
+        input numbers: i64;
+        let windowed: i64 = numbers.window(2500ms);
+        windowed.pprint();
+    }
+}
+
+fn main() {}
