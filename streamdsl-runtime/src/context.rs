@@ -2,11 +2,13 @@
 
 use crate::clock::{Clock, ManualClock};
 use crate::driver::{Command, Driver, DriverConfig, Shared, StopMode};
-use crate::error::Result;
+use crate::checkpoint::Checkpointer;
+use crate::error::{Error, Result};
 use crate::metrics::StreamingListener;
 use crate::outputs::{CapturedBatch, Console};
 use crate::pipeline::Pipeline;
 use crate::{Time, TimeZone};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -33,6 +35,7 @@ pub struct StreamingContext {
     capture: Option<Arc<Mutex<Vec<Vec<CapturedBatch>>>>>,
     graceful_timeout: Option<Duration>,
     stop_when_finished: bool,
+    checkpoint_dir: Option<PathBuf>,
 }
 
 impl Default for StreamingContext {
@@ -54,7 +57,17 @@ impl StreamingContext {
             capture: None,
             graceful_timeout: None,
             stop_when_finished: false,
+            checkpoint_dir: None,
         }
+    }
+
+    /// Where pipelines that checkpoint (`checkpoint;` in their declaration) keep their
+    /// checkpoints (Spark's `ssc.checkpoint(dir)`). Created if missing. A pipeline started on a
+    /// directory holding its checkpoint resumes from it: same zero time, state restored,
+    /// inputs repositioned (Spark's `getOrCreate`).
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
     }
 
     /// Runs on a [`ManualClock`] instead of the system clock: batches happen when the clock is
@@ -105,7 +118,22 @@ impl StreamingContext {
     /// Fails if an input is unbound or cannot start.
     pub fn start<P: Pipeline>(self, mut pipeline: P) -> Result<Running> {
         let info = pipeline.info();
-        let inputs = pipeline.take_inputs();
+        let mut inputs = pipeline.take_inputs();
+        let (checkpointer, resumed) = match (info.checkpoint_interval, &self.checkpoint_dir) {
+            (Some(_), Some(dir)) => {
+                let (c, resumed) = Checkpointer::recover(dir, info, &mut pipeline, &mut inputs)?;
+                (Some(c), resumed)
+            }
+            (Some(_), None) => {
+                let stateful = info.stateful.join(", ");
+                return Err(Error::CheckpointDirNotSet { pipeline: info.name, stateful });
+            }
+            (None, Some(dir)) => {
+                tracing::warn!(pipeline = info.name, dir = %dir.display(), "the pipeline declares no `checkpoint`; the checkpoint directory is not used");
+                (None, None)
+            }
+            (None, None) => (None, None),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name(format!("streamdsl-{}", info.name))
@@ -113,7 +141,15 @@ impl StreamingContext {
             .build()?;
         let (commands_tx, commands) = watch::channel(Command::Run);
         let shared = Arc::new(Shared::default());
-        let first_batch = Time::next_batch_after(self.clock.now(), info.batch_interval);
+        // A restored pipeline keeps its zero time and resumes after its last batch; batches
+        // missed while it was down run at once, one after another (Spark's recovery).
+        let (zero_time, first_batch) = match resumed {
+            Some(r) => (r.zero_time, r.last_batch + info.batch_interval),
+            None => {
+                let first = Time::next_batch_after(self.clock.now(), info.batch_interval);
+                (first - info.batch_interval, first)
+            }
+        };
         let mut driver = Driver {
             pipeline,
             inputs,
@@ -131,7 +167,9 @@ impl StreamingContext {
             shared: Arc::clone(&shared),
             commands,
             runtime,
+            zero_time,
             first_batch,
+            checkpointer,
         };
         driver.start_inputs()?;
         let thread = std::thread::Builder::new()
@@ -139,7 +177,8 @@ impl StreamingContext {
             .spawn(move || driver.run())?;
         Ok(Running {
             name: info.name,
-            zero_time: first_batch - info.batch_interval,
+            zero_time,
+            first_batch,
             shared,
             commands: commands_tx,
             thread: Some(thread),
@@ -197,6 +236,7 @@ async fn wait_for_shutdown_signal() {
 pub struct Running {
     name: &'static str,
     zero_time: Time,
+    first_batch: Time,
     shared: Arc<Shared>,
     commands: watch::Sender<Command>,
     thread: Option<JoinHandle<()>>,
@@ -229,6 +269,12 @@ impl Running {
     /// The pipeline's zero time: its first batch is one interval later.
     pub fn zero_time(&self) -> Time {
         self.zero_time
+    }
+
+    /// The time of the first batch of this run: one interval after the zero time, or, for a
+    /// pipeline restored from a checkpoint, one interval after the checkpoint's batch.
+    pub fn first_batch(&self) -> Time {
+        self.first_batch
     }
 
     /// The name of the running pipeline.

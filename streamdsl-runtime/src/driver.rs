@@ -3,6 +3,7 @@
 //! strictly one after another in time order; a slow batch delays the next (no skipping), and
 //! the delay shows as scheduling delay.
 
+use crate::checkpoint::Checkpointer;
 use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::inputs::{InputContext, InputSet};
@@ -118,7 +119,9 @@ pub(crate) struct Driver<P: Pipeline> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) commands: watch::Receiver<Command>,
     pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) zero_time: Time,
     pub(crate) first_batch: Time,
+    pub(crate) checkpointer: Option<Checkpointer>,
 }
 
 impl<P: Pipeline> Driver<P> {
@@ -130,12 +133,13 @@ impl<P: Pipeline> Driver<P> {
     /// The loop; returns when the pipeline stops.
     pub(crate) fn run(mut self) {
         let interval = self.info.batch_interval;
-        let zero_time = self.first_batch - interval;
+        let zero_time = self.zero_time;
         for l in &mut self.config.listeners {
             l.on_streaming_started(zero_time);
         }
         tracing::info!(pipeline = self.info.name, %zero_time, "pipeline started");
         let mut time = self.first_batch;
+        let mut last_batch: Option<Time> = None;
         let mut graceful_deadline: Option<Time> = None;
         loop {
             let command = self.wait_for_tick(time, graceful_deadline.is_some());
@@ -153,6 +157,10 @@ impl<P: Pipeline> Driver<P> {
             if !self.run_batch(time) {
                 break;
             }
+            last_batch = Some(time);
+            if self.checkpointer.as_ref().is_some_and(|c| c.due(zero_time, time)) {
+                self.checkpoint(time);
+            }
             let drained = !self.inputs.any_pending();
             if graceful_deadline.is_some_and(|deadline| drained || time >= deadline) {
                 break;
@@ -167,6 +175,12 @@ impl<P: Pipeline> Driver<P> {
             time = time + interval;
         }
         self.inputs.stop_receiving();
+        // A stop writes the state of the last batch, so a restart does not redo batches.
+        if let Some(last) = last_batch
+            && self.checkpointer.as_ref().is_some_and(|c| c.behind(last))
+        {
+            self.checkpoint(last);
+        }
         for l in &mut self.config.listeners {
             l.on_streaming_stopped();
         }
@@ -174,6 +188,16 @@ impl<P: Pipeline> Driver<P> {
         let mut s = self.shared.lock();
         s.terminated = true;
         self.shared.changed.notify_all();
+    }
+
+    /// Writes the checkpoint of the batch at `time`; a failure is reported and the pipeline
+    /// keeps running (the next checkpoint may succeed).
+    fn checkpoint(&mut self, time: Time) {
+        let Some(checkpointer) = self.checkpointer.as_mut() else { return };
+        if let Err(e) = checkpointer.write(self.info, &self.pipeline, &self.inputs, self.zero_time, time) {
+            tracing::error!(pipeline = self.info.name, error = %e, "checkpoint failed");
+            self.shared.report([e]);
+        }
     }
 
     /// Waits until the clock reaches `time`, or a stop command arrives; returns the command
@@ -212,7 +236,7 @@ impl<P: Pipeline> Driver<P> {
         let batches = self.inputs.next_batches(time, &mut input_records);
         let settings = BatchSettings {
             info: self.info,
-            zero_time: self.first_batch - self.info.batch_interval,
+            zero_time: self.zero_time,
             default_parallelism: self.config.default_parallelism,
             console: &self.config.console,
             time_zone: self.config.time_zone,

@@ -60,6 +60,49 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A pipeline that checkpoints was started without a checkpoint directory.
+    #[error(
+        "pipeline `{pipeline}` keeps state ({stateful}) and checkpoints it, but no checkpoint directory is set; \
+         set one with `StreamingContext::new().checkpoint_dir(\"…\")`"
+    )]
+    CheckpointDirNotSet {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// Its stateful operators.
+        stateful: String,
+    },
+    /// The checkpoint directory holds another pipeline's checkpoint.
+    #[error(
+        "checkpoint {file} was written by a different pipeline than `{pipeline}`: {difference}; \
+         use another checkpoint directory, or run the pipeline that wrote it"
+    )]
+    CheckpointMismatch {
+        /// This pipeline.
+        pipeline: &'static str,
+        /// The checkpoint file.
+        file: String,
+        /// What differs.
+        difference: String,
+    },
+    /// Checkpoint files exist but none can be read, or the state in one cannot be restored.
+    #[error("no checkpoint in {dir} can be restored ({reasons}); move the directory away to start afresh")]
+    CheckpointUnreadable {
+        /// The checkpoint directory.
+        dir: String,
+        /// Each file and why.
+        reasons: String,
+    },
+    /// A checkpoint could not be written (the pipeline keeps running).
+    #[error("could not write checkpoint of batch {time} to {dir}: {source}")]
+    CheckpointWrite {
+        /// The checkpoint directory.
+        dir: String,
+        /// The batch.
+        time: Time,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The runtime (threads, timers) could not be set up.
     #[error("could not start the streamdsl runtime: {0}")]
     Runtime(#[from] std::io::Error),

@@ -14,6 +14,7 @@
 #![allow(clippy::type_complexity)]
 
 mod batch;
+pub mod checkpoint;
 mod clock;
 mod context;
 mod driver;
@@ -33,7 +34,7 @@ pub use clock::ManualClock;
 pub use context::{Running, Stopper, StreamingContext};
 pub use driver::{BatchContext, StopMode};
 pub use error::{BoxError, Error, Result};
-pub use inputs::{InputContext, InputStream, QueueFeeder, QueueStream, queue_stream};
+pub use inputs::{InputContext, InputPosition, InputStream, QueueFeeder, QueueStream, queue_stream};
 pub use metrics::{BatchInfo, OutputOperationInfo, StreamingListener};
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};
 pub use time::{Time, TimeZone};

@@ -4,7 +4,8 @@
 //! [`ManualClock`] for a number of batches, and read what each output saw per batch time,
 //! rendered with `{:?}`. Nothing sleeps: the harness advances the clock one batch interval at
 //! a time and waits for that batch to complete. Zero time is 0, so batch `k` (from 1) is at
-//! `k × interval`, the convention of the spec's test vectors.
+//! `k × interval`, the convention of the spec's test vectors; a pipeline restored from a
+//! checkpoint directory carries on after the checkpoint's batch.
 //!
 //! ```ignore
 //! // (compiled and run as part of the `streamdsl` crate's documentation tests)
@@ -37,6 +38,7 @@ use crate::outputs::CapturedBatch;
 use crate::outputs::Console;
 use crate::pipeline::{Pipeline, PipelineInfo};
 use crate::{StreamingContext, Time, TimeZone};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,6 +49,7 @@ pub struct Harness<P> {
     default_parallelism: usize,
     batch_timeout: Duration,
     advance_during: Option<Duration>,
+    checkpoint_dir: Option<PathBuf>,
 }
 
 impl<P: Pipeline> Harness<P> {
@@ -58,7 +61,16 @@ impl<P: Pipeline> Harness<P> {
             default_parallelism: 2,
             batch_timeout: Duration::from_secs(60),
             advance_during: None,
+            checkpoint_dir: None,
         }
+    }
+
+    /// The checkpoint directory of a pipeline that checkpoints. By default the harness uses a
+    /// fresh temporary directory and deletes it afterwards; give one to keep the checkpoints
+    /// (e.g. to run again from them, as a restart would).
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
     }
 
     /// Partitions of keyed operators' output when the pipeline gives none.
@@ -94,7 +106,13 @@ impl<P: Pipeline> Harness<P> {
             clock: clock.clone(),
             advance: self.advance_during,
         };
-        let running = StreamingContext::new()
+        let temporary = (info.checkpoint_interval.is_some() && self.checkpoint_dir.is_none()).then(TempDir::new);
+        let checkpoint_dir = self.checkpoint_dir.clone().or_else(|| temporary.as_ref().map(|t| t.0.clone()));
+        let mut context = StreamingContext::new();
+        if let Some(dir) = checkpoint_dir {
+            context = context.checkpoint_dir(dir);
+        }
+        let running = context
             .manual_clock(clock.clone())
             .default_parallelism(self.default_parallelism)
             .time_zone(TimeZone::Utc)
@@ -103,7 +121,8 @@ impl<P: Pipeline> Harness<P> {
             .add_listener(listener)
             .start(self.pipeline)?;
         let mut infos = Vec::with_capacity(batches);
-        for k in 1..=batches as i64 {
+        let first = running.first_batch().millis() / crate::time::duration_millis(info.batch_interval);
+        for k in first..first + batches as i64 {
             let time = Time::from_millis(k * crate::time::duration_millis(info.batch_interval));
             clock.advance_to(time);
             match done_rx.recv_timeout(self.batch_timeout) {
@@ -129,6 +148,24 @@ impl<P: Pipeline> Harness<P> {
             console,
             batches: infos,
         })
+    }
+}
+
+/// A directory under the system's temporary directory, deleted when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        TempDir(std::env::temp_dir().join(format!("streamdsl-harness-{}-{n}", std::process::id())))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

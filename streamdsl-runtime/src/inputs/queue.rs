@@ -1,6 +1,6 @@
 //! `queue_stream`: batches from an in-memory queue (Spark's `queueStream`, spec 3.3).
 
-use super::InputStream;
+use super::{InputPosition, InputStream};
 use crate::{Batch, Time};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,6 +31,8 @@ pub struct QueueStream<T> {
 
 struct Queue<T> {
     batches: VecDeque<Batch<T>>,
+    /// Batches taken so far: the queue's position for checkpoints.
+    taken: u64,
     feeders: usize,
     closed: bool,
 }
@@ -40,6 +42,7 @@ pub fn queue_stream<T, B: Into<Batch<T>>>(batches: impl IntoIterator<Item = B>) 
     QueueStream {
         shared: Arc::new(Mutex::new(Queue {
             batches: batches.into_iter().map(Into::into).collect(),
+            taken: 0,
             feeders: 0,
             closed: false,
         })),
@@ -84,13 +87,14 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
     fn next_batch(&mut self, _time: Time) -> Batch<T> {
         let mut q = lock(&self.shared);
         let taken = if self.one_at_a_time {
-            q.batches.pop_front()
+            let batch = q.batches.pop_front();
+            q.taken += u64::from(batch.is_some());
+            batch
         } else if q.batches.is_empty() {
             None
         } else {
-            Some(Batch::from_partitions(
-                q.batches.drain(..).flat_map(Batch::into_partitions),
-            ))
+            q.taken += q.batches.len() as u64;
+            Some(Batch::from_partitions(q.batches.drain(..).flat_map(Batch::into_partitions)))
         };
         drop(q);
         taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default())
@@ -107,6 +111,28 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
 
     fn has_pending(&self) -> bool {
         !lock(&self.shared).batches.is_empty()
+    }
+
+    /// The number of batches taken: a queue built again with the same batches replays from
+    /// there. (Batches fed while running are not replayable unless fed again.)
+    fn position(&self) -> Option<InputPosition> {
+        Some(InputPosition::Queue { taken: lock(&self.shared).taken })
+    }
+
+    fn restore(&mut self, position: &InputPosition) -> Result<(), crate::BoxError> {
+        let InputPosition::Queue { taken } = position;
+        let mut q = lock(&self.shared);
+        let queued = q.batches.len() as u64;
+        if queued < *taken {
+            return Err(format!(
+                "the checkpoint's queue had taken {taken} batches, but this queue holds only {queued}; \
+                 build the queue with the same batches as the run that wrote the checkpoint"
+            )
+            .into());
+        }
+        q.batches.drain(..*taken as usize);
+        q.taken = *taken;
+        Ok(())
     }
 }
 
@@ -167,6 +193,19 @@ mod tests {
         assert!(!q.is_finished(), "a live feeder keeps the queue open");
         drop(feeder);
         assert!(q.is_finished());
+    }
+
+    #[test]
+    fn position_and_restore_replay_the_rest() {
+        let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]);
+        q.next_batch(t(1));
+        q.next_batch(t(2));
+        let position = q.position().unwrap();
+        assert_eq!(position, InputPosition::Queue { taken: 2 });
+        let mut again = queue_stream(vec![vec![1], vec![2], vec![3]]);
+        again.restore(&position).unwrap();
+        assert_eq!(again.next_batch(t(3)).into_vec(), [3]);
+        assert!(queue_stream(vec![vec![1]]).restore(&position).is_err(), "a shorter queue is refused");
     }
 
     #[test]

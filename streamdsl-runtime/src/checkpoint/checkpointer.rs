@@ -1,0 +1,114 @@
+//! Checkpointing a running pipeline: restoring at start, writing when due.
+
+use super::format::CheckpointData;
+use super::recovery::{Recovery, Refusal, decide};
+use super::writer::CheckpointDir;
+use crate::error::{Error, Result};
+use crate::inputs::InputSet;
+use crate::pipeline::{Pipeline, PipelineInfo};
+use crate::time::duration_millis;
+use crate::Time;
+use std::path::Path;
+
+/// Where a restored pipeline resumes.
+pub(crate) struct Resumed {
+    pub(crate) zero_time: Time,
+    pub(crate) last_batch: Time,
+}
+
+/// Writes a pipeline's checkpoints.
+pub(crate) struct Checkpointer {
+    dir: CheckpointDir,
+    interval_ms: i64,
+    last_written: Option<Time>,
+}
+
+impl Checkpointer {
+    /// Opens the checkpoint directory and restores the pipeline's state and its inputs'
+    /// positions from the newest usable checkpoint, if there is one.
+    pub(crate) fn recover<P: Pipeline>(
+        path: &Path,
+        info: &'static PipelineInfo,
+        pipeline: &mut P,
+        inputs: &mut P::Inputs,
+    ) -> Result<(Checkpointer, Option<Resumed>)> {
+        let interval = info.checkpoint_interval.expect("only pipelines that checkpoint get a checkpointer");
+        let dir = CheckpointDir::open(path)?;
+        let shown = path.display().to_string();
+        let mut checkpointer = Checkpointer { dir, interval_ms: duration_millis(interval), last_written: None };
+        let files = checkpointer.dir.files()?;
+        let (file, data, skipped) = match decide(&files, info.name, info.fingerprint) {
+            Ok(Recovery::Fresh) => return Ok((checkpointer, None)),
+            Ok(Recovery::Resume { file, data, skipped }) => (file, data, skipped),
+            Err(Refusal::OtherPipeline { file, only_in_checkpoint, only_in_pipeline }) => {
+                let difference = format!(
+                    "the checkpoint has {} where this pipeline has {}",
+                    quoted(&only_in_checkpoint),
+                    quoted(&only_in_pipeline)
+                );
+                return Err(Error::CheckpointMismatch { pipeline: info.name, file: format!("{shown}/{file}"), difference });
+            }
+            Err(Refusal::Unreadable { files }) => {
+                return Err(Error::CheckpointUnreadable { dir: shown, reasons: reasons(&files) });
+            }
+        };
+        for (skipped_file, why) in &skipped {
+            tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = %why, "unreadable checkpoint skipped; using an older one");
+        }
+        pipeline.restore_state(&data.state).map_err(|e| Error::CheckpointUnreadable {
+            dir: shown.clone(),
+            reasons: format!("{file}: its state does not decode: {e}"),
+        })?;
+        inputs.restore(&data.inputs)?;
+        let resumed = Resumed { zero_time: Time::from_millis(data.zero_time), last_batch: Time::from_millis(data.batch_time) };
+        checkpointer.last_written = Some(resumed.last_batch);
+        tracing::info!(pipeline = info.name, file = %format!("{shown}/{file}"), batch_time = %resumed.last_batch, "state restored from checkpoint");
+        Ok((checkpointer, Some(resumed)))
+    }
+
+    /// Whether the batch at `time` ends a checkpoint interval.
+    pub(crate) fn due(&self, zero_time: Time, time: Time) -> bool {
+        (time.millis() - zero_time.millis()).rem_euclid(self.interval_ms) == 0
+    }
+
+    /// Whether batches ran since the last checkpoint (then stopping writes one).
+    pub(crate) fn behind(&self, last_batch: Time) -> bool {
+        self.last_written.is_none_or(|t| t < last_batch)
+    }
+
+    /// Writes the checkpoint of the batch at `time`.
+    pub(crate) fn write<P: Pipeline>(
+        &mut self,
+        info: &'static PipelineInfo,
+        pipeline: &P,
+        inputs: &P::Inputs,
+        zero_time: Time,
+        time: Time,
+    ) -> Result<()> {
+        let write_error = |source| Error::CheckpointWrite { dir: self.dir.path().display().to_string(), time, source };
+        let state = pipeline.save_state().map_err(|e| write_error(std::io::Error::other(e)))?;
+        let data = CheckpointData {
+            pipeline: info.name.to_owned(),
+            fingerprint: info.fingerprint.iter().map(|l| l.to_string()).collect(),
+            zero_time: zero_time.millis(),
+            batch_time: time.millis(),
+            inputs: inputs.positions(),
+            state,
+        };
+        let file = self.dir.write(&data).map_err(write_error)?;
+        self.last_written = Some(time);
+        tracing::debug!(pipeline = info.name, file = %file.display(), "checkpoint written");
+        Ok(())
+    }
+}
+
+fn quoted(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return "nothing else".into();
+    }
+    lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn reasons(files: &[(String, String)]) -> String {
+    files.iter().map(|(f, why)| format!("{f}: {why}")).collect::<Vec<_>>().join("; ")
+}

@@ -1,0 +1,101 @@
+//! The checkpoint file format.
+
+use crate::inputs::InputPosition;
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 8] = b"SDSCKPT\0";
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// Version of the file format; a file of another version is refused, not misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a checkpoint holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointData {
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The pipeline's fingerprint (see [`PipelineInfo::fingerprint`](crate::PipelineInfo)).
+    pub fingerprint: Vec<String>,
+    /// The zero time of the run, in milliseconds: a restored run keeps its batch grid.
+    pub zero_time: i64,
+    /// The last batch whose state and input positions this is, in milliseconds.
+    pub batch_time: i64,
+    /// Each input's position after that batch, by name (`None`: not replayable).
+    pub inputs: Vec<(String, Option<InputPosition>)>,
+    /// The pipeline's state, serialized.
+    pub state: Vec<u8>,
+}
+
+impl CheckpointData {
+    /// The file's bytes: header, then the payload.
+    pub fn encode(&self) -> Vec<u8> {
+        let payload = postcard::to_stdvec(self).expect("checkpoint data is plain data and always serializes");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Reads a file's bytes, or says what is wrong with them.
+    pub fn decode(bytes: &[u8]) -> Result<CheckpointData, String> {
+        if bytes.len() < HEADER_LEN {
+            return Err(format!("truncated: {} bytes, shorter than the header", bytes.len()));
+        }
+        let (header, payload) = bytes.split_at(HEADER_LEN);
+        if &header[..8] != MAGIC {
+            return Err("not a streamdsl checkpoint (bad magic bytes)".into());
+        }
+        let field = |at: usize, len: usize| &header[at..at + len];
+        let version = u32::from_le_bytes(field(8, 4).try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(format!("format version {version}, this build reads version {FORMAT_VERSION}"));
+        }
+        let len = u64::from_le_bytes(field(12, 8).try_into().expect("8 bytes"));
+        if payload.len() as u64 != len {
+            return Err(format!("truncated: payload of {} bytes, header says {len}", payload.len()));
+        }
+        let crc = u32::from_le_bytes(field(20, 4).try_into().expect("4 bytes"));
+        if crc32fast::hash(payload) != crc {
+            return Err("corrupt: checksum mismatch".into());
+        }
+        postcard::from_bytes(payload).map_err(|e| format!("corrupt: {e}"))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample(batch_time: i64) -> CheckpointData {
+        CheckpointData {
+            pipeline: "P".into(),
+            fingerprint: vec!["batch 1000 ms".into()],
+            zero_time: 0,
+            batch_time,
+            inputs: vec![("lines".into(), Some(InputPosition::Queue { taken: 3 }))],
+            state: vec![1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let data = sample(5000);
+        assert_eq!(CheckpointData::decode(&data.encode()), Ok(data));
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_detected() {
+        let bytes = sample(5000).encode();
+        for len in 0..bytes.len() {
+            assert!(CheckpointData::decode(&bytes[..len]).is_err(), "truncated to {len}");
+        }
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x10;
+            assert!(CheckpointData::decode(&flipped).is_err(), "flip at {i}");
+        }
+    }
+}

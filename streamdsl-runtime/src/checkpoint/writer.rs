@@ -1,0 +1,130 @@
+//! Writing checkpoints atomically, and reading the directory back.
+
+use super::format::CheckpointData;
+use super::recovery::checkpoint_time;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// How many checkpoints are kept: the newest, and two older ones in case it is damaged.
+const KEEP: usize = 3;
+
+/// A checkpoint directory.
+#[derive(Clone, Debug)]
+pub(crate) struct CheckpointDir {
+    path: PathBuf,
+}
+
+impl CheckpointDir {
+    /// The directory at `path`, created if missing.
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+        fs::create_dir_all(path)?;
+        Ok(CheckpointDir { path: path.to_owned() })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every file of the directory with its contents (or why it could not be read).
+    pub(crate) fn files(&self) -> io::Result<Vec<(String, Result<Vec<u8>, String>)>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.path)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if checkpoint_time(&name).is_none() {
+                continue;
+            }
+            files.push((name, fs::read(entry.path()).map_err(|e| e.to_string())));
+        }
+        Ok(files)
+    }
+
+    /// Writes `data` as `checkpoint-<batch time>`: temporary file, fsync, rename, fsync of the
+    /// directory; then deletes all but the newest few. A crash at any point leaves either the
+    /// previous checkpoints or the new one complete.
+    pub(crate) fn write(&self, data: &CheckpointData) -> io::Result<PathBuf> {
+        let name = format!("checkpoint-{}", data.batch_time);
+        let tmp = self.path.join(format!(".{name}.tmp"));
+        let target = self.path.join(&name);
+        let mut file = File::create(&tmp)?;
+        file.write_all(&data.encode())?;
+        file.sync_all()?;
+        drop(file);
+        crash_point("checkpoint-temp-written");
+        fs::rename(&tmp, &target)?;
+        crash_point("checkpoint-renamed");
+        File::open(&self.path)?.sync_all()?;
+        self.prune()?;
+        Ok(target)
+    }
+
+    fn prune(&self) -> io::Result<()> {
+        let mut times: Vec<(i64, PathBuf)> = fs::read_dir(&self.path)?
+            .filter_map(Result::ok)
+            .filter_map(|e| Some((checkpoint_time(&e.file_name().to_string_lossy())?, e.path())))
+            .collect();
+        times.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, old) in times.into_iter().skip(KEEP) {
+            fs::remove_file(old)?;
+        }
+        Ok(())
+    }
+}
+
+/// Test-only crash injection: with the `fault-injection` feature, the process kills itself
+/// with SIGKILL at the `n`-th time it reaches `point` when `STREAMDSL_CRASH_AT=point:n`.
+#[cfg(feature = "fault-injection")]
+pub(crate) fn crash_point(point: &str) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    let Ok(spec) = std::env::var("STREAMDSL_CRASH_AT") else { return };
+    let Some((name, n)) = spec.split_once(':') else { return };
+    if name == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == n.parse::<u64>().unwrap_or(0) {
+        // SAFETY: kill(2) on our own pid; nothing of ours runs after it.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(crate) fn crash_point(_: &str) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::recovery::{Recovery, decide};
+
+    fn sample(batch_time: i64) -> CheckpointData {
+        CheckpointData {
+            pipeline: "P".into(),
+            fingerprint: vec![],
+            zero_time: 0,
+            batch_time,
+            inputs: vec![],
+            state: vec![7; 100],
+        }
+    }
+
+    #[test]
+    fn writes_atomically_and_keeps_the_newest_three() {
+        let dir = std::env::temp_dir().join(format!("streamdsl-ckpt-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let ckpt = CheckpointDir::open(&dir).unwrap();
+        for t in 1..=5 {
+            ckpt.write(&sample(t * 1000)).unwrap();
+        }
+        let mut names: Vec<String> = ckpt.files().unwrap().into_iter().map(|(n, _)| n).collect();
+        names.sort();
+        assert_eq!(names, ["checkpoint-3000", "checkpoint-4000", "checkpoint-5000"]);
+        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        assert!(leftovers.is_empty());
+        match decide(&ckpt.files().unwrap(), "P", &[]) {
+            Ok(Recovery::Resume { data, .. }) => assert_eq!(data, sample(5000)),
+            other => panic!("{other:?}"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
