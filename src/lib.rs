@@ -118,6 +118,7 @@ pub use streamdsl_runtime::*;
 /// What a pipeline program needs: `use streamdsl::prelude::*;`.
 pub mod prelude {
     pub use streamdsl_macros::stream;
+    pub use streamdsl_runtime::state::State;
     pub use streamdsl_runtime::{
         Batch, BatchInfo, InputStream, ManualClock, Pipeline, QueueFeeder, QueueStream, Running,
         StopMode, StreamingContext, StreamingListener, Time, queue_stream,

@@ -446,6 +446,7 @@ fn op_call<'a>(g: &'a Graph, id: NodeId) -> OpCall<'a> {
         values: node.values.clone(),
         millis: node.millis.clone(),
         state: at(&state_var(g, state_owner), span),
+        annotation: node.annotation,
         closure: var("f", id, span),
         marker: var("m", id, span),
         sinks: (0..node.inputs.len())
@@ -546,7 +547,8 @@ fn stage(g: &Graph, stage: &Stage) -> TokenStream {
     } else {
         quote!(of_batch)
     };
-    let annotation = node.annotation.map(|ty| {
+    let checked = spec.stateful().is_some_and(|s| s.checks_annotation);
+    let annotation = node.annotation.filter(|_| !checked).map(|ty| {
         let span = syn::spanned::Spanned::span(ty);
         let marker = at(&marker, span);
         quote_spanned!(span=> ::streamdsl::__private::annotated::<#ty, _>(&#marker);)
@@ -640,6 +642,7 @@ fn outputs(g: &Graph) -> TokenStream {
             values: output.values.clone(),
             millis: Vec::new(),
             state: state_var(g, node),
+            annotation: None,
             closure: var("o", index, span),
             marker: at(&marker_var(g, node), span),
             sinks: Vec::new(),

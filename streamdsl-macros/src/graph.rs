@@ -77,7 +77,8 @@ pub struct Output<'a> {
 
 /// `checkpoint [every <duration>];`
 pub struct Checkpoint {
-    pub span: Span,
+    /// The interval's literal, or the keyword without one.
+    pub every_span: Span,
     /// The interval given, in milliseconds (validated); `None` for the default.
     pub every_ms: Option<u64>,
 }
@@ -155,8 +156,11 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
                             None
                         }
                     });
+                let every_span = every
+                    .as_ref()
+                    .map_or(keyword.span(), syn::spanned::Spanned::span);
                 g.checkpoint = Some(Checkpoint {
-                    span: keyword.span(),
+                    every_span,
                     every_ms,
                 });
             }

@@ -265,18 +265,24 @@ fn slides(g: &mut Graph, diags: &mut Diagnostics) {
             }
             Slide::Windowed { window, slide } => {
                 let parent_label = &g.nodes[parent].label;
+                let parent_is_input = matches!(g.nodes[parent].kind, NodeKind::Input { .. });
                 let mut check = |index: usize, what: &str| {
                     let ms = node.millis.get(index).copied().flatten()?;
                     if ms % parent_ms != 0 {
                         let span = node.values[index].map_or(Span::call_site(), |v| v.span());
+                        let parent = if parent_is_input {
+                            format!("the batch interval ({parent_ms} ms)")
+                        } else {
+                            format!(
+                                "the slide of its parent stream `{parent_label}` ({parent_ms} ms)"
+                            )
+                        };
                         diags.error(
                             span,
                             format!(
-                                "the {what} of `{}` ({ms} ms) must be a multiple of the slide of its parent stream `{parent_label}` ({parent_ms} ms); \
-                                 use {} ms or {} ms",
+                                "the {what} of `{}` ({ms} ms) must be a multiple of {parent}; use {}",
                                 spec.name,
-                                (ms / parent_ms).max(1) * parent_ms,
-                                (ms / parent_ms + 1) * parent_ms
+                                nearest_multiples(ms, parent_ms)
                             ),
                         );
                     }
@@ -298,6 +304,16 @@ fn stateful(g: &Graph, diags: &mut Diagnostics) {
         let NodeKind::Op { spec, call } = node.kind else {
             continue;
         };
+        if node.values.len()
+            != spec
+                .args
+                .iter()
+                .filter(|a| a.kind != ArgKind::Stream)
+                .count()
+        {
+            // Its arguments were refused (and reported) already.
+            continue;
+        }
         if let Codegen::Snapshot(_) = spec.codegen {
             let parent = node.inputs.first().and_then(|&p| g.nodes[p].spec());
             if parent.is_none_or(|p| p.name != "map_with_state") {
@@ -319,9 +335,15 @@ fn stateful(g: &Graph, diags: &mut Diagnostics) {
                 call.method.span(),
                 format!(
                     "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
-                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}` \
+                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}`{} \
                      (Spark fails at start: \"The checkpoint directory has not been set\")",
-                    spec.name, g.decl.name
+                    spec.name,
+                    g.decl.name,
+                    if spec.args.iter().any(|a| a.name == "inverse") {
+                        ", or drop the inverse function (the window is then recomputed at each slide)"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -331,12 +353,22 @@ fn stateful(g: &Graph, diags: &mut Diagnostics) {
         && every % batch_ms != 0
     {
         diags.error(
-            checkpoint.span,
+            checkpoint.every_span,
             format!(
-                "the checkpoint interval ({every} ms) must be a multiple of the batch interval ({batch_ms} ms); use {} ms",
-                (every / batch_ms + 1) * batch_ms
+                "the checkpoint interval ({every} ms) must be a multiple of the batch interval ({batch_ms} ms); use {}",
+                nearest_multiples(every, batch_ms)
             ),
         );
+    }
+}
+
+/// "`n` ms or `m` ms": the multiples of `unit` around `ms` (just one if `ms` is below `unit`).
+fn nearest_multiples(ms: u64, unit: u64) -> String {
+    let (below, above) = ((ms / unit) * unit, (ms / unit + 1) * unit);
+    if below == 0 {
+        format!("{above} ms")
+    } else {
+        format!("{below} ms or {above} ms")
     }
 }
 

@@ -1,8 +1,8 @@
 //! `StreamingContext`: configures and starts pipelines; `Running`: the handle of a started one.
 
+use crate::checkpoint::Checkpointer;
 use crate::clock::{Clock, ManualClock};
 use crate::driver::{Command, Driver, DriverConfig, Shared, StopMode};
-use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 use crate::metrics::StreamingListener;
 use crate::outputs::{CapturedBatch, Console};
@@ -126,7 +126,10 @@ impl StreamingContext {
             }
             (Some(_), None) => {
                 let stateful = info.stateful.join(", ");
-                return Err(Error::CheckpointDirNotSet { pipeline: info.name, stateful });
+                return Err(Error::CheckpointDirNotSet {
+                    pipeline: info.name,
+                    stateful,
+                });
             }
             (None, Some(dir)) => {
                 tracing::warn!(pipeline = info.name, dir = %dir.display(), "the pipeline declares no `checkpoint`; the checkpoint directory is not used");

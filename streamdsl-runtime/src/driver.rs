@@ -158,7 +158,11 @@ impl<P: Pipeline> Driver<P> {
                 break;
             }
             last_batch = Some(time);
-            if self.checkpointer.as_ref().is_some_and(|c| c.due(zero_time, time)) {
+            if self
+                .checkpointer
+                .as_ref()
+                .is_some_and(|c| c.due(zero_time, time))
+            {
                 self.checkpoint(time);
             }
             let drained = !self.inputs.any_pending();
@@ -193,8 +197,16 @@ impl<P: Pipeline> Driver<P> {
     /// Writes the checkpoint of the batch at `time`; a failure is reported and the pipeline
     /// keeps running (the next checkpoint may succeed).
     fn checkpoint(&mut self, time: Time) {
-        let Some(checkpointer) = self.checkpointer.as_mut() else { return };
-        if let Err(e) = checkpointer.write(self.info, &self.pipeline, &self.inputs, self.zero_time, time) {
+        let Some(checkpointer) = self.checkpointer.as_mut() else {
+            return;
+        };
+        if let Err(e) = checkpointer.write(
+            self.info,
+            &self.pipeline,
+            &self.inputs,
+            self.zero_time,
+            time,
+        ) {
             tracing::error!(pipeline = self.info.name, error = %e, "checkpoint failed");
             self.shared.report([e]);
         }

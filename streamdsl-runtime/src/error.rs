@@ -85,7 +85,9 @@ pub enum Error {
         difference: String,
     },
     /// Checkpoint files exist but none can be read, or the state in one cannot be restored.
-    #[error("no checkpoint in {dir} can be restored ({reasons}); move the directory away to start afresh")]
+    #[error(
+        "no checkpoint in {dir} can be restored ({reasons}); move the directory away to start afresh"
+    )]
     CheckpointUnreadable {
         /// The checkpoint directory.
         dir: String,

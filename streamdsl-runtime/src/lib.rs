@@ -34,7 +34,9 @@ pub use clock::ManualClock;
 pub use context::{Running, Stopper, StreamingContext};
 pub use driver::{BatchContext, StopMode};
 pub use error::{BoxError, Error, Result};
-pub use inputs::{InputContext, InputPosition, InputStream, QueueFeeder, QueueStream, queue_stream};
+pub use inputs::{
+    InputContext, InputPosition, InputStream, QueueFeeder, QueueStream, queue_stream,
+};
 pub use metrics::{BatchInfo, OutputOperationInfo, StreamingListener};
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};
 pub use time::{Time, TimeZone};

@@ -106,8 +106,12 @@ impl<P: Pipeline> Harness<P> {
             clock: clock.clone(),
             advance: self.advance_during,
         };
-        let temporary = (info.checkpoint_interval.is_some() && self.checkpoint_dir.is_none()).then(TempDir::new);
-        let checkpoint_dir = self.checkpoint_dir.clone().or_else(|| temporary.as_ref().map(|t| t.0.clone()));
+        let temporary = (info.checkpoint_interval.is_some() && self.checkpoint_dir.is_none())
+            .then(TempDir::new);
+        let checkpoint_dir = self
+            .checkpoint_dir
+            .clone()
+            .or_else(|| temporary.as_ref().map(|t| t.0.clone()));
         let mut context = StreamingContext::new();
         if let Some(dir) = checkpoint_dir {
             context = context.checkpoint_dir(dir);
@@ -121,7 +125,8 @@ impl<P: Pipeline> Harness<P> {
             .add_listener(listener)
             .start(self.pipeline)?;
         let mut infos = Vec::with_capacity(batches);
-        let first = running.first_batch().millis() / crate::time::duration_millis(info.batch_interval);
+        let first =
+            running.first_batch().millis() / crate::time::duration_millis(info.batch_interval);
         for k in first..first + batches as i64 {
             let time = Time::from_millis(k * crate::time::duration_millis(info.batch_interval));
             clock.advance_to(time);

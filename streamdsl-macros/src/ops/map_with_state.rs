@@ -21,6 +21,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ingest,
         emit,
         initial: true,
+        checks_annotation: false,
     }),
 };
 

@@ -232,6 +232,9 @@ pub struct Stateful {
     /// A builder method for the initial state (`initial_<name>(pairs)`), if it has one: the
     /// state's `set_initial` takes the pairs.
     pub initial: bool,
+    /// Whether its sinks check its input's records against the `let` annotation themselves
+    /// (then the generic check after the stage is left out, so a mismatch is reported once).
+    pub checks_annotation: bool,
 }
 
 /// What a stateful operator's state type can be worked out from.
@@ -274,6 +277,8 @@ pub struct OpCall<'a> {
     /// The variable of the operator's state (stateful operators), or of its input's state
     /// (`state_snapshots`).
     pub state: Ident,
+    /// The type annotation of the `let` the operator ends, if any.
+    pub annotation: Option<&'a syn::Type>,
     /// The variable holding the operator's checked closure.
     pub closure: Ident,
     /// The variable holding the output record type's marker.

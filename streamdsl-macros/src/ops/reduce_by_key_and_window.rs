@@ -29,6 +29,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ingest,
         emit,
         initial: false,
+        checks_annotation: false,
     }),
 };
 

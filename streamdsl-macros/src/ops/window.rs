@@ -24,6 +24,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ingest,
         emit,
         initial: false,
+        checks_annotation: true,
     }),
 };
 
@@ -33,8 +34,8 @@ fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
 }
 
 fn sinks(call: &OpCall, _: &[Ident]) -> TokenStream {
-    let sink = &call.sinks[0];
-    quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::BatchBuilder::new();)
+    let (sink, ty) = (&call.sinks[0], call.annotation);
+    quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::ops::annotated_sink::<#ty>();)
 }
 
 fn ingest(call: &OpCall) -> TokenStream {

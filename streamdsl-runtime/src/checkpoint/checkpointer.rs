@@ -3,11 +3,11 @@
 use super::format::CheckpointData;
 use super::recovery::{Recovery, Refusal, decide};
 use super::writer::CheckpointDir;
+use crate::Time;
 use crate::error::{Error, Result};
 use crate::inputs::InputSet;
 use crate::pipeline::{Pipeline, PipelineInfo};
 use crate::time::duration_millis;
-use crate::Time;
 use std::path::Path;
 
 /// Where a restored pipeline resumes.
@@ -32,35 +32,61 @@ impl Checkpointer {
         pipeline: &mut P,
         inputs: &mut P::Inputs,
     ) -> Result<(Checkpointer, Option<Resumed>)> {
-        let interval = info.checkpoint_interval.expect("only pipelines that checkpoint get a checkpointer");
+        let interval = info
+            .checkpoint_interval
+            .expect("only pipelines that checkpoint get a checkpointer");
         let dir = CheckpointDir::open(path)?;
         let shown = path.display().to_string();
-        let mut checkpointer = Checkpointer { dir, interval_ms: duration_millis(interval), last_written: None };
+        let mut checkpointer = Checkpointer {
+            dir,
+            interval_ms: duration_millis(interval),
+            last_written: None,
+        };
         let files = checkpointer.dir.files()?;
         let (file, data, skipped) = match decide(&files, info.name, info.fingerprint) {
             Ok(Recovery::Fresh) => return Ok((checkpointer, None)),
-            Ok(Recovery::Resume { file, data, skipped }) => (file, data, skipped),
-            Err(Refusal::OtherPipeline { file, only_in_checkpoint, only_in_pipeline }) => {
+            Ok(Recovery::Resume {
+                file,
+                data,
+                skipped,
+            }) => (file, data, skipped),
+            Err(Refusal::OtherPipeline {
+                file,
+                only_in_checkpoint,
+                only_in_pipeline,
+            }) => {
                 let difference = format!(
                     "the checkpoint has {} where this pipeline has {}",
                     quoted(&only_in_checkpoint),
                     quoted(&only_in_pipeline)
                 );
-                return Err(Error::CheckpointMismatch { pipeline: info.name, file: format!("{shown}/{file}"), difference });
+                return Err(Error::CheckpointMismatch {
+                    pipeline: info.name,
+                    file: format!("{shown}/{file}"),
+                    difference,
+                });
             }
             Err(Refusal::Unreadable { files }) => {
-                return Err(Error::CheckpointUnreadable { dir: shown, reasons: reasons(&files) });
+                return Err(Error::CheckpointUnreadable {
+                    dir: shown,
+                    reasons: reasons(&files),
+                });
             }
         };
         for (skipped_file, why) in &skipped {
             tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = %why, "unreadable checkpoint skipped; using an older one");
         }
-        pipeline.restore_state(&data.state).map_err(|e| Error::CheckpointUnreadable {
-            dir: shown.clone(),
-            reasons: format!("{file}: its state does not decode: {e}"),
-        })?;
+        pipeline
+            .restore_state(&data.state)
+            .map_err(|e| Error::CheckpointUnreadable {
+                dir: shown.clone(),
+                reasons: format!("{file}: its state does not decode: {e}"),
+            })?;
         inputs.restore(&data.inputs)?;
-        let resumed = Resumed { zero_time: Time::from_millis(data.zero_time), last_batch: Time::from_millis(data.batch_time) };
+        let resumed = Resumed {
+            zero_time: Time::from_millis(data.zero_time),
+            last_batch: Time::from_millis(data.batch_time),
+        };
         checkpointer.last_written = Some(resumed.last_batch);
         tracing::info!(pipeline = info.name, file = %format!("{shown}/{file}"), batch_time = %resumed.last_batch, "state restored from checkpoint");
         Ok((checkpointer, Some(resumed)))
@@ -85,8 +111,14 @@ impl Checkpointer {
         zero_time: Time,
         time: Time,
     ) -> Result<()> {
-        let write_error = |source| Error::CheckpointWrite { dir: self.dir.path().display().to_string(), time, source };
-        let state = pipeline.save_state().map_err(|e| write_error(std::io::Error::other(e)))?;
+        let write_error = |source| Error::CheckpointWrite {
+            dir: self.dir.path().display().to_string(),
+            time,
+            source,
+        };
+        let state = pipeline
+            .save_state()
+            .map_err(|e| write_error(std::io::Error::other(e)))?;
         let data = CheckpointData {
             pipeline: info.name.to_owned(),
             fingerprint: info.fingerprint.iter().map(|l| l.to_string()).collect(),
@@ -106,9 +138,17 @@ fn quoted(lines: &[String]) -> String {
     if lines.is_empty() {
         return "nothing else".into();
     }
-    lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+    lines
+        .iter()
+        .map(|l| format!("`{l}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn reasons(files: &[(String, String)]) -> String {
-    files.iter().map(|(f, why)| format!("{f}: {why}")).collect::<Vec<_>>().join("; ")
+    files
+        .iter()
+        .map(|(f, why)| format!("{f}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -29,7 +29,8 @@ pub struct CheckpointData {
 impl CheckpointData {
     /// The file's bytes: header, then the payload.
     pub fn encode(&self) -> Vec<u8> {
-        let payload = postcard::to_stdvec(self).expect("checkpoint data is plain data and always serializes");
+        let payload =
+            postcard::to_stdvec(self).expect("checkpoint data is plain data and always serializes");
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -42,7 +43,10 @@ impl CheckpointData {
     /// Reads a file's bytes, or says what is wrong with them.
     pub fn decode(bytes: &[u8]) -> Result<CheckpointData, String> {
         if bytes.len() < HEADER_LEN {
-            return Err(format!("truncated: {} bytes, shorter than the header", bytes.len()));
+            return Err(format!(
+                "truncated: {} bytes, shorter than the header",
+                bytes.len()
+            ));
         }
         let (header, payload) = bytes.split_at(HEADER_LEN);
         if &header[..8] != MAGIC {
@@ -51,11 +55,16 @@ impl CheckpointData {
         let field = |at: usize, len: usize| &header[at..at + len];
         let version = u32::from_le_bytes(field(8, 4).try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
-            return Err(format!("format version {version}, this build reads version {FORMAT_VERSION}"));
+            return Err(format!(
+                "format version {version}, this build reads version {FORMAT_VERSION}"
+            ));
         }
         let len = u64::from_le_bytes(field(12, 8).try_into().expect("8 bytes"));
         if payload.len() as u64 != len {
-            return Err(format!("truncated: payload of {} bytes, header says {len}", payload.len()));
+            return Err(format!(
+                "truncated: payload of {} bytes, header says {len}",
+                payload.len()
+            ));
         }
         let crc = u32::from_le_bytes(field(20, 4).try_into().expect("4 bytes"));
         if crc32fast::hash(payload) != crc {
@@ -90,7 +99,10 @@ pub(crate) mod tests {
     fn every_truncation_and_bit_flip_is_detected() {
         let bytes = sample(5000).encode();
         for len in 0..bytes.len() {
-            assert!(CheckpointData::decode(&bytes[..len]).is_err(), "truncated to {len}");
+            assert!(
+                CheckpointData::decode(&bytes[..len]).is_err(),
+                "truncated to {len}"
+            );
         }
         for i in 0..bytes.len() {
             let mut flipped = bytes.clone();

@@ -55,12 +55,18 @@ pub fn decide(
     pipeline: &str,
     fingerprint: &[&str],
 ) -> Result<Recovery, Refusal> {
-    let mut candidates: Vec<(i64, &String, &Result<Vec<u8>, String>)> =
-        files.iter().filter_map(|(name, bytes)| Some((checkpoint_time(name)?, name, bytes))).collect();
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut candidates: Vec<(i64, &String, &Result<Vec<u8>, String>)> = files
+        .iter()
+        .filter_map(|(name, bytes)| Some((checkpoint_time(name)?, name, bytes)))
+        .collect();
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut skipped = Vec::new();
     for (_, name, bytes) in candidates {
-        let data = match bytes.as_ref().map_err(Clone::clone).and_then(|b| CheckpointData::decode(b)) {
+        let data = match bytes
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|b| CheckpointData::decode(b))
+        {
             Ok(data) => data,
             Err(reason) => {
                 skipped.push((name.clone(), reason));
@@ -74,13 +80,29 @@ pub fn decide(
         if theirs != ours {
             return Err(Refusal::OtherPipeline {
                 file: name.clone(),
-                only_in_checkpoint: theirs.iter().filter(|l| !ours.contains(l)).cloned().collect(),
-                only_in_pipeline: ours.iter().filter(|l| !theirs.contains(l)).cloned().collect(),
+                only_in_checkpoint: theirs
+                    .iter()
+                    .filter(|l| !ours.contains(l))
+                    .cloned()
+                    .collect(),
+                only_in_pipeline: ours
+                    .iter()
+                    .filter(|l| !theirs.contains(l))
+                    .cloned()
+                    .collect(),
             });
         }
-        return Ok(Recovery::Resume { file: name.clone(), data, skipped });
+        return Ok(Recovery::Resume {
+            file: name.clone(),
+            data,
+            skipped,
+        });
     }
-    if skipped.is_empty() { Ok(Recovery::Fresh) } else { Err(Refusal::Unreadable { files: skipped }) }
+    if skipped.is_empty() {
+        Ok(Recovery::Fresh)
+    } else {
+        Err(Refusal::Unreadable { files: skipped })
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +118,11 @@ mod tests {
 
     fn resumed(files: &[(String, Result<Vec<u8>, String>)]) -> (String, i64, usize) {
         match decide(files, "P", FINGERPRINT) {
-            Ok(Recovery::Resume { file, data, skipped }) => (file, data.batch_time, skipped.len()),
+            Ok(Recovery::Resume {
+                file,
+                data,
+                skipped,
+            }) => (file, data.batch_time, skipped.len()),
             other => panic!("expected a resume, got {other:?}"),
         }
     }
@@ -114,20 +140,29 @@ mod tests {
     fn crash_while_writing_the_first_temporary_file_starts_fresh() {
         let mut partial = sample(1000).encode();
         partial.truncate(partial.len() / 2);
-        assert_eq!(decide(&[file(".checkpoint-1000.tmp", partial)], "P", FINGERPRINT), Ok(Recovery::Fresh));
+        assert_eq!(
+            decide(&[file(".checkpoint-1000.tmp", partial)], "P", FINGERPRINT),
+            Ok(Recovery::Fresh)
+        );
     }
 
     #[test]
     fn crash_while_writing_a_later_temporary_file_resumes_from_the_previous_checkpoint() {
         let mut partial = sample(2000).encode();
         partial.truncate(10);
-        let files = [file("checkpoint-1000", sample(1000).encode()), file(".checkpoint-2000.tmp", partial)];
+        let files = [
+            file("checkpoint-1000", sample(1000).encode()),
+            file(".checkpoint-2000.tmp", partial),
+        ];
         assert_eq!(resumed(&files), ("checkpoint-1000".into(), 1000, 0));
     }
 
     #[test]
     fn crash_after_rename_resumes_from_the_new_checkpoint() {
-        let files = [file("checkpoint-1000", sample(1000).encode()), file("checkpoint-2000", sample(2000).encode())];
+        let files = [
+            file("checkpoint-1000", sample(1000).encode()),
+            file("checkpoint-2000", sample(2000).encode()),
+        ];
         assert_eq!(resumed(&files), ("checkpoint-2000".into(), 2000, 0));
     }
 
@@ -160,7 +195,9 @@ mod tests {
     #[test]
     fn only_unreadable_checkpoints_are_refused() {
         let files = [file("checkpoint-1000", b"garbage".to_vec())];
-        assert!(matches!(decide(&files, "P", FINGERPRINT), Err(Refusal::Unreadable { files }) if files.len() == 1));
+        assert!(
+            matches!(decide(&files, "P", FINGERPRINT), Err(Refusal::Unreadable { files }) if files.len() == 1)
+        );
     }
 
     #[test]
@@ -175,12 +212,18 @@ mod tests {
                 only_in_pipeline: vec!["batch 2000 ms".into()],
             }
         );
-        assert!(matches!(decide(&files, "Q", FINGERPRINT), Err(Refusal::OtherPipeline { .. })));
+        assert!(matches!(
+            decide(&files, "Q", FINGERPRINT),
+            Err(Refusal::OtherPipeline { .. })
+        ));
     }
 
     #[test]
     fn other_files_are_ignored() {
-        let files = [file("notes.txt", b"x".to_vec()), file("checkpoint-x", b"x".to_vec())];
+        let files = [
+            file("notes.txt", b"x".to_vec()),
+            file("checkpoint-x", b"x".to_vec()),
+        ];
         assert_eq!(decide(&files, "P", FINGERPRINT), Ok(Recovery::Fresh));
     }
 }

@@ -19,7 +19,9 @@ impl CheckpointDir {
     /// The directory at `path`, created if missing.
     pub(crate) fn open(path: &Path) -> io::Result<Self> {
         fs::create_dir_all(path)?;
-        Ok(CheckpointDir { path: path.to_owned() })
+        Ok(CheckpointDir {
+            path: path.to_owned(),
+        })
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -64,7 +66,7 @@ impl CheckpointDir {
             .filter_map(Result::ok)
             .filter_map(|e| Some((checkpoint_time(&e.file_name().to_string_lossy())?, e.path())))
             .collect();
-        times.sort_by(|a, b| b.0.cmp(&a.0));
+        times.sort_by_key(|t| std::cmp::Reverse(t.0));
         for (_, old) in times.into_iter().skip(KEEP) {
             fs::remove_file(old)?;
         }
@@ -78,8 +80,12 @@ impl CheckpointDir {
 pub(crate) fn crash_point(point: &str) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static HITS: AtomicU64 = AtomicU64::new(0);
-    let Ok(spec) = std::env::var("STREAMDSL_CRASH_AT") else { return };
-    let Some((name, n)) = spec.split_once(':') else { return };
+    let Ok(spec) = std::env::var("STREAMDSL_CRASH_AT") else {
+        return;
+    };
+    let Some((name, n)) = spec.split_once(':') else {
+        return;
+    };
     if name == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == n.parse::<u64>().unwrap_or(0) {
         // SAFETY: kill(2) on our own pid; nothing of ours runs after it.
         unsafe {
@@ -118,8 +124,15 @@ mod tests {
         }
         let mut names: Vec<String> = ckpt.files().unwrap().into_iter().map(|(n, _)| n).collect();
         names.sort();
-        assert_eq!(names, ["checkpoint-3000", "checkpoint-4000", "checkpoint-5000"]);
-        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        assert_eq!(
+            names,
+            ["checkpoint-3000", "checkpoint-4000", "checkpoint-5000"]
+        );
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(leftovers.is_empty());
         match decide(&ckpt.files().unwrap(), "P", &[]) {
             Ok(Recovery::Resume { data, .. }) => assert_eq!(data, sample(5000)),

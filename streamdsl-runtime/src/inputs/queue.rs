@@ -94,7 +94,9 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
             None
         } else {
             q.taken += q.batches.len() as u64;
-            Some(Batch::from_partitions(q.batches.drain(..).flat_map(Batch::into_partitions)))
+            Some(Batch::from_partitions(
+                q.batches.drain(..).flat_map(Batch::into_partitions),
+            ))
         };
         drop(q);
         taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default())
@@ -116,7 +118,9 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
     /// The number of batches taken: a queue built again with the same batches replays from
     /// there. (Batches fed while running are not replayable unless fed again.)
     fn position(&self) -> Option<InputPosition> {
-        Some(InputPosition::Queue { taken: lock(&self.shared).taken })
+        Some(InputPosition::Queue {
+            taken: lock(&self.shared).taken,
+        })
     }
 
     fn restore(&mut self, position: &InputPosition) -> Result<(), crate::BoxError> {
@@ -205,7 +209,10 @@ mod tests {
         let mut again = queue_stream(vec![vec![1], vec![2], vec![3]]);
         again.restore(&position).unwrap();
         assert_eq!(again.next_batch(t(3)).into_vec(), [3]);
-        assert!(queue_stream(vec![vec![1]]).restore(&position).is_err(), "a shorter queue is refused");
+        assert!(
+            queue_stream(vec![vec![1]]).restore(&position).is_err(),
+            "a shorter queue is refused"
+        );
     }
 
     #[test]

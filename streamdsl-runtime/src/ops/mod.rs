@@ -91,8 +91,52 @@ impl<T> Shared<T> {
     label = "annotated `{A}`",
     note = "change the annotation to `{Self}`, or map the records to `{A}`"
 )]
-pub trait RecordTypeIs<A> {}
-impl<A> RecordTypeIs<A> for A {}
+pub trait RecordTypeIs<A> {
+    /// The record as the annotated type (itself).
+    fn into_record(self) -> A;
+}
+
+impl<A> RecordTypeIs<A> for A {
+    #[inline(always)]
+    fn into_record(self) -> A {
+        self
+    }
+}
+
+/// Collects a stream's records as its `let`'s annotated type: a stateful operator that
+/// stores its input's records (`window`) states the annotation where it takes them, so a
+/// mismatch is reported once, in words.
+pub struct Annotated<A> {
+    records: crate::BatchBuilder<A>,
+}
+
+/// A collector of records of the annotated type `A`.
+#[inline(always)]
+pub fn annotated_sink<A>() -> Annotated<A> {
+    Annotated {
+        records: crate::BatchBuilder::new(),
+    }
+}
+
+impl<A> crate::EndPartition for Annotated<A> {
+    fn end_partition(&mut self) {
+        self.records.end_partition();
+    }
+}
+
+impl<A, T: RecordTypeIs<A>> crate::Sink<T> for Annotated<A> {
+    #[inline(always)]
+    fn push(&mut self, record: T) {
+        self.records.push(record.into_record());
+    }
+}
+
+impl<A> Annotated<A> {
+    /// The batch of records.
+    pub fn finish(self) -> crate::Batch<A> {
+        self.records.finish()
+    }
+}
 
 /// Checks a `let`'s type annotation against the stream's record type.
 #[inline(always)]

@@ -38,11 +38,7 @@ impl<T: Clone> ReduceByWindow<T> {
 
     /// The fold of the window, recomputed from its batches; nothing if the window is empty.
     pub fn emit(&self, f: &mut impl FnMut(T, T) -> T) -> Batch<T> {
-        let fold = self
-            .panes
-            .iter()
-            .filter_map(|(_, v)| v.clone())
-            .reduce(f);
+        let fold = self.panes.iter().filter_map(|(_, v)| v.clone()).reduce(f);
         Batch::from(fold.into_iter().collect::<Vec<_>>())
     }
 
