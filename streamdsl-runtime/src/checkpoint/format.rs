@@ -10,7 +10,7 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// What a checkpoint holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointData {
     /// The pipeline's name.
     pub pipeline: String,
@@ -26,17 +26,39 @@ pub struct CheckpointData {
     pub state: Vec<u8>,
 }
 
+/// Everything but the state, which follows it as raw bytes (no second encoding of a large
+/// buffer).
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    pipeline: String,
+    fingerprint: Vec<String>,
+    zero_time: i64,
+    batch_time: i64,
+    inputs: Vec<(String, Option<InputPosition>)>,
+}
+
 impl CheckpointData {
-    /// The file's bytes: header, then the payload.
+    /// The file's bytes: header, then the payload (metadata, then the state).
     pub fn encode(&self) -> Vec<u8> {
-        let payload =
-            postcard::to_stdvec(self).expect("checkpoint data is plain data and always serializes");
-        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        out.extend_from_slice(&payload);
+        let meta = Meta {
+            pipeline: self.pipeline.clone(),
+            fingerprint: self.fingerprint.clone(),
+            zero_time: self.zero_time,
+            batch_time: self.batch_time,
+            inputs: self.inputs.clone(),
+        };
+        let mut out = Vec::with_capacity(HEADER_LEN + 256 + self.state.len());
+        out.extend_from_slice(&[0; HEADER_LEN]);
+        let out = postcard::to_extend(&meta, out)
+            .expect("checkpoint metadata is plain data and always serializes");
+        let mut out = out;
+        out.extend_from_slice(&self.state);
+        let payload_len = (out.len() - HEADER_LEN) as u64;
+        let crc = crc32fast::hash(&out[HEADER_LEN..]);
+        out[..8].copy_from_slice(MAGIC);
+        out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out[12..20].copy_from_slice(&payload_len.to_le_bytes());
+        out[20..24].copy_from_slice(&crc.to_le_bytes());
         out
     }
 
@@ -70,7 +92,16 @@ impl CheckpointData {
         if crc32fast::hash(payload) != crc {
             return Err("corrupt: checksum mismatch".into());
         }
-        postcard::from_bytes(payload).map_err(|e| format!("corrupt: {e}"))
+        let (meta, state): (Meta, &[u8]) =
+            postcard::take_from_bytes(payload).map_err(|e| format!("corrupt: {e}"))?;
+        Ok(CheckpointData {
+            pipeline: meta.pipeline,
+            fingerprint: meta.fingerprint,
+            zero_time: meta.zero_time,
+            batch_time: meta.batch_time,
+            inputs: meta.inputs,
+            state: state.to_vec(),
+        })
     }
 }
 

@@ -19,3 +19,4 @@ mod writer;
 
 pub(crate) use checkpointer::Checkpointer;
 pub use format::{CheckpointData, FORMAT_VERSION};
+pub use writer::CheckpointDir;

@@ -9,27 +9,28 @@ use std::path::{Path, PathBuf};
 /// How many checkpoints are kept: the newest, and two older ones in case it is damaged.
 const KEEP: usize = 3;
 
-/// A checkpoint directory.
+/// A checkpoint directory: where a pipeline's checkpoints are written and read back.
 #[derive(Clone, Debug)]
-pub(crate) struct CheckpointDir {
+pub struct CheckpointDir {
     path: PathBuf,
 }
 
 impl CheckpointDir {
     /// The directory at `path`, created if missing.
-    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+    pub fn open(path: &Path) -> io::Result<Self> {
         fs::create_dir_all(path)?;
         Ok(CheckpointDir {
             path: path.to_owned(),
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The directory.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Every file of the directory with its contents (or why it could not be read).
-    pub(crate) fn files(&self) -> io::Result<Vec<(String, Result<Vec<u8>, String>)>> {
+    pub fn files(&self) -> io::Result<Vec<(String, Result<Vec<u8>, String>)>> {
         let mut files = Vec::new();
         for entry in fs::read_dir(&self.path)? {
             let entry = entry?;
@@ -45,7 +46,7 @@ impl CheckpointDir {
     /// Writes `data` as `checkpoint-<batch time>`: temporary file, fsync, rename, fsync of the
     /// directory; then deletes all but the newest few. A crash at any point leaves either the
     /// previous checkpoints or the new one complete.
-    pub(crate) fn write(&self, data: &CheckpointData) -> io::Result<PathBuf> {
+    pub fn write(&self, data: &CheckpointData) -> io::Result<PathBuf> {
         let name = format!("checkpoint-{}", data.batch_time);
         let tmp = self.path.join(format!(".{name}.tmp"));
         let target = self.path.join(&name);
