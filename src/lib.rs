@@ -78,6 +78,53 @@
 //! `n?` is an optional partition count; without it keyed operators use the context's default
 //! parallelism. Joins and cogroup only combine records of the same batch time, as in Spark.
 //!
+//! ## Windows and state
+//!
+//! Durations are literals, checked by `cargo build`: a window or slide must be a multiple of
+//! its parent's slide (the batch interval for an input), `union` and the joins need streams of
+//! one slide. A window of length `w` at time `t` holds the batches at times in `(t - w, t]`;
+//! the first windows are partial; a stream with slide `s` has a batch (and runs its outputs)
+//! only every `s`.
+//!
+//! | operator | records in → out | checkpoint |
+//! |---|---|---|
+//! | `window(w, s?)` | `T` → the window's `T`s | |
+//! | `count_by_window(w, s?)` | `T` → `u64`, `0` for an empty window | needed |
+//! | `reduce_by_window(f, inv?, w, s?)` | `T` → the window folded by `f`, nothing if empty | with `inv` |
+//! | `reduce_by_key_and_window(f, inv?, w, s?, filter?)` | `(K, V)` → `(K, V)` per key in the window | with `inv` |
+//! | `count_by_value_and_window(w, s?)` | `T` → `(T, u64)` | needed |
+//! | `group_by_key_and_window(w, s?)` | `(K, V)` → `(K, Vec<V>)` | |
+//! | `update_state_by_key(f)` | `(K, V)` → `(K, S)` for every key with state | needed |
+//! | `map_with_state(f, timeout?)` | `(K, V)` → `f`'s results | needed |
+//! | `state_snapshots()` of a `map_with_state` | → `(K, S)` | |
+//!
+//! A stateful operator ends a `let` that names its records' type, so that the pipeline's
+//! state has readable types: `let counts: (String, u64) = pairs.update_state_by_key(…);` gives
+//! the generated `NameState` struct a field `pub counts: UpdateStateByKey<(String, u64)>`. The
+//! records must be owned types (`String`, not `&str`). `map_with_state`'s function names its
+//! key and state types instead: `|word: &String, n: Option<u64>, state: &mut State<u64>| …`.
+//! `update_state_by_key` and `map_with_state` get a builder for their initial state,
+//! `initial_<name>(pairs)`.
+//!
+//! Deliberate differences from Spark, each documented on its state type in
+//! [`state`]: an inverse function never changes a window's result (a key leaves the
+//! output when its last batch leaves the window, so state does not grow with dead keys);
+//! `count_by_window` counts every window, `0` when empty; `map_with_state` timeouts are
+//! evaluated every batch, not every tenth.
+//!
+//! ## Checkpoints
+//!
+//! `checkpoint;` (every first multiple of the batch interval that is at least 10 s, as Spark)
+//! or `checkpoint every 30s;` makes the pipeline write its state and its inputs' positions to
+//! the directory given by [`StreamingContext::checkpoint_dir`]: versioned data (not
+//! serialized closures), written atomically, the newest three kept. Started again on that
+//! directory, the pipeline resumes: same batch grid, state restored, inputs repositioned,
+//! missed batches run at once. A corrupt newest checkpoint is reported and the previous one
+//! used; another pipeline's checkpoint (different operators, windows or state types) is
+//! refused with what differs. With a replayable input (a queue built with the same batches) a
+//! pipeline killed at any point and restarted has the same state and the same outputs from
+//! then on as one never stopped.
+//!
 //! ## Outputs
 //!
 //! * `pprint(n?)`: the first `n` records (10 by default) of each batch in PySpark's format,
