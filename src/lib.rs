@@ -168,6 +168,7 @@ pub mod prelude {
     pub use streamdsl_runtime::state::State;
     pub use streamdsl_runtime::{
         Batch, BatchInfo, InputStream, ManualClock, Pipeline, QueueFeeder, QueueStream, Running,
-        StopMode, StreamingContext, StreamingListener, Time, queue_stream,
+        StopMode, StreamingContext, StreamingListener, Time, queue_stream, socket_text_stream,
+        text_file_stream,
     };
 }

@@ -173,6 +173,7 @@ impl StreamingContext {
             zero_time,
             first_batch,
             checkpointer,
+            checkpoint_dir: self.checkpoint_dir.clone(),
         };
         driver.start_inputs()?;
         let thread = std::thread::Builder::new()

@@ -122,12 +122,13 @@ pub(crate) struct Driver<P: Pipeline> {
     pub(crate) zero_time: Time,
     pub(crate) first_batch: Time,
     pub(crate) checkpointer: Option<Checkpointer>,
+    pub(crate) checkpoint_dir: Option<std::path::PathBuf>,
 }
 
 impl<P: Pipeline> Driver<P> {
     pub(crate) fn start_inputs(&mut self) -> Result<(), Error> {
-        self.inputs
-            .start(&InputContext::new(self.runtime.handle().clone()))
+        let ctx = InputContext::new(self.runtime.handle().clone(), self.checkpoint_dir.clone());
+        self.inputs.start(&ctx)
     }
 
     /// The loop; returns when the pipeline stops.
@@ -203,7 +204,7 @@ impl<P: Pipeline> Driver<P> {
         if let Err(e) = checkpointer.write(
             self.info,
             &self.pipeline,
-            &self.inputs,
+            &mut self.inputs,
             self.zero_time,
             time,
         ) {
@@ -259,6 +260,7 @@ impl<P: Pipeline> Driver<P> {
             pipeline: self.info.name,
             batch_time: time,
             input_records,
+            input_counters: self.inputs.counters(),
             processing_start,
             processing_time: started.elapsed(),
             outputs: outcome.outputs,

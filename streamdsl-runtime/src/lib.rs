@@ -35,7 +35,8 @@ pub use context::{Running, Stopper, StreamingContext};
 pub use driver::{BatchContext, StopMode};
 pub use error::{BoxError, Error, Result};
 pub use inputs::{
-    InputContext, InputPosition, InputStream, QueueFeeder, QueueStream, queue_stream,
+    InputContext, InputPosition, InputStream, InvalidUtf8, LongLines, QueueFeeder, QueueStream,
+    queue_stream, socket_text_stream, text_file_stream,
 };
 pub use metrics::{BatchInfo, OutputOperationInfo, StreamingListener};
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};

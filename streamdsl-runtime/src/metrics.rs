@@ -12,6 +12,9 @@ pub struct BatchInfo {
     pub batch_time: Time,
     /// Records each input contributed, in input order.
     pub input_records: Vec<(&'static str, u64)>,
+    /// Each input's counters so far, as `(input, counter, value)`: files skipped, lines cut,
+    /// invalid UTF-8 lines, receiver restarts, … (totals since the pipeline started).
+    pub input_counters: Vec<(&'static str, &'static str, u64)>,
     /// When processing started, on the context's clock.
     pub processing_start: Time,
     /// How long the batch took (per-batch code and outputs), measured on the wall clock.
@@ -21,6 +24,14 @@ pub struct BatchInfo {
 }
 
 impl BatchInfo {
+    /// The total of counter `counter` of input `input` so far (0 if never counted).
+    pub fn counter(&self, input: &str, counter: &str) -> u64 {
+        self.input_counters
+            .iter()
+            .find(|(i, c, _)| *i == input && *c == counter)
+            .map_or(0, |(_, _, n)| *n)
+    }
+
     /// Records in from all inputs.
     pub fn num_records(&self) -> u64 {
         self.input_records.iter().map(|(_, n)| n).sum()

@@ -107,7 +107,7 @@ impl Checkpointer {
         &mut self,
         info: &'static PipelineInfo,
         pipeline: &P,
-        inputs: &P::Inputs,
+        inputs: &mut P::Inputs,
         zero_time: Time,
         time: Time,
     ) -> Result<()> {

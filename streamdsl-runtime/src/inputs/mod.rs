@@ -1,9 +1,18 @@
 //! Inputs: where a pipeline's records come from. Each `input` of a pipeline is bound at run
 //! time to an [`InputStream`]: a queue now; files, sockets and Kafka implement the same trait.
 
+mod files;
 mod queue;
+mod receiver;
+mod socket;
+mod text;
+mod wal;
 
+pub use files::{TextFileStream, text_file_stream};
 pub use queue::{QueueFeeder, QueueStream, queue_stream};
+pub use receiver::{Receiver, ReceiverOutput, ReceiverStream, Stopped, receiver_stream};
+pub use socket::{LongLines, SocketText, socket_text_stream};
+pub use text::InvalidUtf8;
 
 use crate::error::{Error, Result};
 use crate::{Batch, Time};
@@ -40,13 +49,19 @@ pub trait InputStream<T>: Send + 'static {
     /// Where the input is, for a checkpoint: after a restart, [`restore`](Self::restore) puts
     /// it back there so that it delivers exactly the records that followed. `None` for an input
     /// that cannot be replayed.
-    fn position(&self) -> Option<InputPosition> {
+    fn position(&mut self) -> Option<InputPosition> {
         None
     }
 
     /// Moves the input to a position from a checkpoint, before the first batch.
     fn restore(&mut self, position: &InputPosition) -> std::result::Result<(), crate::BoxError> {
         Err(format!("{} cannot be repositioned to {position:?}", self.describe()).into())
+    }
+
+    /// The input's counters (skipped files, lines cut, receiver restarts, …), reported with
+    /// each batch's metrics.
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
     }
 }
 
@@ -61,22 +76,60 @@ pub enum InputPosition {
         /// Batches taken.
         taken: u64,
     },
+    /// A receiver with a write-ahead log: the sequence number of the first record not yet in
+    /// a checkpointed batch.
+    Log {
+        /// Next record's sequence number.
+        next: u64,
+    },
+    /// `text_file_stream`: the files read within the remember window, with their modification
+    /// times.
+    Files {
+        /// `(name, modified ms)`.
+        read: Vec<(String, i64)>,
+    },
 }
 
 /// What an input may use while it runs.
 #[derive(Debug, Clone)]
 pub struct InputContext {
     runtime: tokio::runtime::Handle,
+    checkpoint_dir: Option<std::path::PathBuf>,
+    input: &'static str,
 }
 
 impl InputContext {
-    pub(crate) fn new(runtime: tokio::runtime::Handle) -> Self {
-        InputContext { runtime }
+    pub(crate) fn new(
+        runtime: tokio::runtime::Handle,
+        checkpoint_dir: Option<std::path::PathBuf>,
+    ) -> Self {
+        InputContext {
+            runtime,
+            checkpoint_dir,
+            input: "",
+        }
     }
 
     /// The tokio runtime of the pipeline, for receiver tasks.
     pub fn runtime(&self) -> &tokio::runtime::Handle {
         &self.runtime
+    }
+
+    /// The pipeline's checkpoint directory, if it has one (for a write-ahead log).
+    pub fn checkpoint_dir(&self) -> Option<&std::path::Path> {
+        self.checkpoint_dir.as_deref()
+    }
+
+    /// The name of the input being started.
+    pub fn input_name(&self) -> &'static str {
+        self.input
+    }
+
+    fn for_input(&self, input: &'static str) -> Self {
+        InputContext {
+            input,
+            ..self.clone()
+        }
     }
 }
 
@@ -126,7 +179,9 @@ pub trait InputSet: Send + 'static {
     /// Whether any input still holds received records.
     fn any_pending(&self) -> bool;
     /// Each input's name and position, for a checkpoint.
-    fn positions(&self) -> Vec<(String, Option<InputPosition>)>;
+    fn positions(&mut self) -> Vec<(String, Option<InputPosition>)>;
+    /// Each input's counters, by input name.
+    fn counters(&self) -> Vec<(&'static str, &'static str, u64)>;
     /// Puts each input back where a checkpoint says it was.
     fn restore(&mut self, positions: &[(String, Option<InputPosition>)]) -> Result<()>;
 }
@@ -141,7 +196,7 @@ macro_rules! input_set_for_tuple {
                     let (pipeline, input) = (self.$i.pipeline, self.$i.name);
                     self.$i
                         .source()?
-                        .start(ctx)
+                        .start(&ctx.for_input(input))
                         .map_err(|source| Error::InputFailed { pipeline, input, source })?;
                 )+
                 Ok(())
@@ -170,8 +225,16 @@ macro_rules! input_set_for_tuple {
                 false $(|| self.$i.source.as_ref().is_some_and(|s| s.has_pending()))+
             }
 
-            fn positions(&self) -> Vec<(String, Option<InputPosition>)> {
-                vec![$((self.$i.name.to_owned(), self.$i.source.as_ref().and_then(|s| s.position())),)+]
+            fn positions(&mut self) -> Vec<(String, Option<InputPosition>)> {
+                vec![$((self.$i.name.to_owned(), self.$i.source.as_mut().and_then(|s| s.position())),)+]
+            }
+
+            fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
+                let mut all = Vec::new();
+                $(if let Some(s) = self.$i.source.as_ref() {
+                    all.extend(s.counters().into_iter().map(|(name, n)| (self.$i.name, name, n)));
+                })+
+                all
             }
 
             fn restore(&mut self, positions: &[(String, Option<InputPosition>)]) -> Result<()> {
@@ -204,7 +267,10 @@ impl InputSet for () {
     fn any_pending(&self) -> bool {
         false
     }
-    fn positions(&self) -> Vec<(String, Option<InputPosition>)> {
+    fn positions(&mut self) -> Vec<(String, Option<InputPosition>)> {
+        Vec::new()
+    }
+    fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
         Vec::new()
     }
     fn restore(&mut self, _: &[(String, Option<InputPosition>)]) -> Result<()> {

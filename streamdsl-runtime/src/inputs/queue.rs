@@ -117,14 +117,16 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
 
     /// The number of batches taken: a queue built again with the same batches replays from
     /// there. (Batches fed while running are not replayable unless fed again.)
-    fn position(&self) -> Option<InputPosition> {
+    fn position(&mut self) -> Option<InputPosition> {
         Some(InputPosition::Queue {
             taken: lock(&self.shared).taken,
         })
     }
 
     fn restore(&mut self, position: &InputPosition) -> Result<(), crate::BoxError> {
-        let InputPosition::Queue { taken } = position;
+        let InputPosition::Queue { taken } = position else {
+            return Err(format!("a queue cannot be repositioned to {position:?}").into());
+        };
         let mut q = lock(&self.shared);
         let queued = q.batches.len() as u64;
         if queued < *taken {

@@ -1,0 +1,454 @@
+//! Receivers: inputs that push records as they arrive (Spark's `Receiver`), such as a socket.
+//!
+//! A [`Receiver`] runs as a task on the pipeline's runtime and pushes records through a
+//! [`ReceiverOutput`] into a bounded buffer. At each batch time the driver takes what the
+//! buffer holds. A full buffer makes `push` wait, so a source faster than the pipeline is
+//! slowed down (TCP flow control does the rest) and memory stays bounded. A receiver that fails
+//! is restarted after a delay (Spark: 2 s), and its failures are logged and counted. An
+//! optional rate limit caps records per second (Spark's `receiver.maxRate`), and an optional
+//! write-ahead log makes what was received durable before it is accepted, so that it is
+//! replayed after a crash (Spark's receiver WAL).
+
+use super::wal::{Wal, WalCodec};
+use super::{InputContext, InputPosition, InputStream};
+use crate::{Batch, BoxError, Time};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc};
+
+/// A source that pushes records (Spark's custom receivers).
+///
+/// ```
+/// use streamdsl_runtime::inputs::{Receiver, ReceiverOutput};
+/// use streamdsl_runtime::BoxError;
+///
+/// /// Counts up forever.
+/// struct Counter(u64);
+///
+/// impl Receiver for Counter {
+///     type Record = u64;
+///     fn describe(&self) -> String {
+///         "counter".into()
+///     }
+///     async fn receive(&mut self, out: &mut ReceiverOutput<u64>) -> Result<(), BoxError> {
+///         while out.push(self.0).await.is_ok() {
+///             self.0 += 1;
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Receiver: Send + 'static {
+    /// The records it pushes.
+    type Record: Send + 'static;
+
+    /// A short description for logs, e.g. `socket localhost:9999`.
+    fn describe(&self) -> String;
+
+    /// Receives until the source ends (`Ok`) or fails (`Err`: it is restarted after the
+    /// restart delay). [`ReceiverOutput::push`] fails once the pipeline stops receiving; the
+    /// receiver should then return.
+    fn receive(
+        &mut self,
+        out: &mut ReceiverOutput<Self::Record>,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// Records per buffered chunk: the unit handed from a receiver to the driver.
+const CHUNK: usize = 1024;
+
+/// Where a receiver pushes its records.
+pub struct ReceiverOutput<T> {
+    chunk: Vec<T>,
+    sender: mpsc::Sender<Chunk<T>>,
+    shared: Arc<ReceiverShared>,
+    rate: Option<RateLimit>,
+    wal: Option<Wal<T>>,
+}
+
+/// Records handed over together, with the write-ahead log sequence of the first.
+struct Chunk<T> {
+    first_seq: u64,
+    records: Vec<T>,
+}
+
+/// The pipeline stopped receiving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the pipeline stopped receiving")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+impl<T: Send + 'static> ReceiverOutput<T> {
+    /// Takes one record; waits while the buffer is full or the rate limit is reached.
+    pub async fn push(&mut self, record: T) -> Result<(), Stopped> {
+        if self.stopping() {
+            return Err(Stopped);
+        }
+        if let Some(rate) = &mut self.rate {
+            rate.acquire().await;
+        }
+        self.chunk.push(record);
+        if self.chunk.len() >= CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the records pushed so far to the pipeline (made durable first when the
+    /// write-ahead log is on). A receiver calls this before it waits for more input, so that
+    /// what arrived is in the next batch.
+    pub async fn flush(&mut self) -> Result<(), Stopped> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.chunk);
+        let first_seq = match &mut self.wal {
+            Some(wal) => match wal.append(&records) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    // Not durable, so not accepted: the records are dropped, counted and
+                    // reported; the receiver goes on.
+                    tracing::error!(error = %e, records = records.len(), "write-ahead log append failed; records dropped");
+                    self.count("wal_failures", records.len() as u64);
+                    return Ok(());
+                }
+            },
+            None => 0,
+        };
+        self.shared
+            .pending
+            .fetch_add(records.len() as u64, Ordering::SeqCst);
+        self.sender
+            .send(Chunk { first_seq, records })
+            .await
+            .map_err(|_| Stopped)?;
+        self.shared.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Whether the pipeline has stopped receiving (graceful stop).
+    pub fn stopping(&self) -> bool {
+        self.shared.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the pipeline stops receiving: for `select!` around a wait for input.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let shared = Arc::clone(&self.shared);
+        async move {
+            loop {
+                let notified = shared.stop.notified();
+                if shared.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                notified.await;
+            }
+        }
+    }
+
+    /// Adds `n` to the input's counter `name` (e.g. `lines_cut`), shown in batch metrics.
+    pub fn count(&self, name: &'static str, n: u64) {
+        self.shared.count(name, n);
+    }
+}
+
+/// A token bucket: at most `per_second` records per second, in bursts of up to a second's.
+struct RateLimit {
+    per_second: f64,
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl RateLimit {
+    async fn acquire(&mut self) {
+        loop {
+            let now = Instant::now();
+            self.tokens = (self.tokens
+                + now.duration_since(self.refilled).as_secs_f64() * self.per_second)
+                .min(self.per_second);
+            self.refilled = now;
+            if self.tokens >= 1.0 {
+                self.tokens -= 1.0;
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs_f64(
+                (1.0 - self.tokens) / self.per_second,
+            ))
+            .await;
+        }
+    }
+}
+
+/// State shared by a receiver's task and its input.
+#[derive(Default)]
+struct ReceiverShared {
+    stopping: AtomicBool,
+    stop: Notify,
+    wake: Notify,
+    /// Records handed over and not yet taken into a batch.
+    pending: AtomicU64,
+    /// Whether the task has ended for good (source finished or stopped).
+    finished: AtomicBool,
+    counters: Mutex<Vec<(&'static str, u64)>>,
+}
+
+impl ReceiverShared {
+    fn count(&self, name: &'static str, n: u64) {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        match counters.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => *v += n,
+            None => counters.push((name, n)),
+        }
+    }
+}
+
+/// An input fed by a [`Receiver`]; see [`receiver_stream`].
+pub struct ReceiverStream<R: Receiver> {
+    receiver: Option<R>,
+    buffer_records: usize,
+    max_rate: Option<f64>,
+    restart_delay: Duration,
+    wal_codec: Option<WalCodec<R::Record>>,
+    running: Option<Running<R::Record>>,
+    description: String,
+}
+
+struct Running<T> {
+    receiver: mpsc::Receiver<Chunk<T>>,
+    shared: Arc<ReceiverShared>,
+    /// Write-ahead log sequence of the next record to take into a batch: the input's position.
+    next_seq: u64,
+    /// Records replayed from the log after a restart, delivered first.
+    replay: Vec<T>,
+    /// The log's directory, to delete what checkpoints no longer need.
+    wal_dir: Option<PathBuf>,
+    /// The position written in the previous checkpoint: the log before it is not needed.
+    checkpointed: u64,
+}
+
+/// An input fed by `receiver`: buffer of 64 k records, no rate limit, 2 s restart delay.
+pub fn receiver_stream<R: Receiver>(receiver: R) -> ReceiverStream<R> {
+    ReceiverStream {
+        description: receiver.describe(),
+        receiver: Some(receiver),
+        buffer_records: 64 * CHUNK,
+        max_rate: None,
+        restart_delay: Duration::from_secs(2),
+        wal_codec: None,
+        running: None,
+    }
+}
+
+impl<R: Receiver> ReceiverStream<R> {
+    /// Changes the receiver before it starts (for receivers' own settings).
+    pub(crate) fn configure(mut self, change: impl FnOnce(&mut R)) -> Self {
+        if let Some(receiver) = self.receiver.as_mut() {
+            change(receiver);
+            self.description = receiver.describe();
+        }
+        self
+    }
+
+    /// At most `records` are buffered between the receiver and the pipeline; a full buffer
+    /// makes the receiver wait.
+    pub fn buffer(mut self, records: usize) -> Self {
+        self.buffer_records = records.max(1);
+        self
+    }
+
+    /// At most `records_per_second` records are received per second (Spark's
+    /// `spark.streaming.receiver.maxRate`).
+    pub fn max_rate(mut self, records_per_second: u64) -> Self {
+        self.max_rate = Some(records_per_second.max(1) as f64);
+        self
+    }
+
+    /// How long to wait before restarting a receiver that failed or whose source closed
+    /// (Spark: `spark.streaming.receiverRestartDelay`, 2 s).
+    pub fn restart_delay(mut self, delay: Duration) -> Self {
+        self.restart_delay = delay;
+        self
+    }
+
+    /// Write received records to a log under the checkpoint directory before accepting them,
+    /// and replay those not yet in a checkpointed batch after a restart (Spark's receiver
+    /// write-ahead log): nothing received is lost when the pipeline is killed.
+    pub fn write_ahead_log(mut self) -> Self
+    where
+        R::Record: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        self.wal_codec = Some(WalCodec::postcard());
+        self
+    }
+}
+
+impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn start(&mut self, ctx: &InputContext) -> Result<(), BoxError> {
+        let Some(mut receiver) = self.receiver.take() else {
+            return Err("receiver already started".into());
+        };
+        let restored = self.running.as_ref().map_or(0, |r| r.next_seq);
+        let (sender, chunks) = mpsc::channel(self.buffer_records.div_ceil(CHUNK).max(1));
+        let shared = Arc::new(ReceiverShared::default());
+        let mut running = Running {
+            receiver: chunks,
+            shared: Arc::clone(&shared),
+            next_seq: restored,
+            replay: Vec::new(),
+            wal_dir: None,
+            checkpointed: restored,
+        };
+        let wal = match &self.wal_codec {
+            Some(codec) => {
+                let dir = ctx.checkpoint_dir().ok_or(
+                    "the write-ahead log needs a checkpoint directory; set one with StreamingContext::checkpoint_dir",
+                )?;
+                let dir = dir.join("received").join(ctx.input_name());
+                let wal = Wal::open(&dir, codec.clone())?;
+                // Received before a crash but not in a checkpointed batch: delivered again.
+                running.replay = wal.read_from(restored)?;
+                shared
+                    .pending
+                    .fetch_add(running.replay.len() as u64, Ordering::SeqCst);
+                running.wal_dir = Some(dir);
+                Some(wal)
+            }
+            None => None,
+        };
+        let mut out = ReceiverOutput {
+            chunk: Vec::with_capacity(CHUNK),
+            sender,
+            shared: Arc::clone(&shared),
+            rate: self.max_rate.map(|per_second| RateLimit {
+                per_second,
+                tokens: per_second,
+                refilled: Instant::now(),
+            }),
+            wal,
+        };
+        let (delay, description) = (self.restart_delay, self.description.clone());
+        ctx.runtime().spawn(async move {
+            loop {
+                let result = receiver.receive(&mut out).await;
+                let flushed = out.flush().await;
+                if out.stopping() || flushed.is_err() {
+                    break;
+                }
+                match result {
+                    Ok(()) => {
+                        tracing::info!(input = %description, "receiver finished");
+                        break;
+                    }
+                    Err(e) => {
+                        out.count("receiver_restarts", 1);
+                        tracing::warn!(input = %description, error = %e, delay_ms = delay.as_millis() as u64, "receiver failed; restarting");
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = out.stopped() => break,
+                }
+            }
+            out.shared.finished.store(true, Ordering::SeqCst);
+        });
+        self.running = Some(running);
+        Ok(())
+    }
+
+    fn next_batch(&mut self, _time: Time) -> Batch<R::Record> {
+        let Some(running) = self.running.as_mut() else {
+            return Batch::empty();
+        };
+        let mut records = std::mem::take(&mut running.replay);
+        running.next_seq += records.len() as u64;
+        while let Ok(chunk) = running.receiver.try_recv() {
+            running.next_seq = chunk.first_seq + chunk.records.len() as u64;
+            records.extend(chunk.records);
+        }
+        running
+            .shared
+            .pending
+            .fetch_sub(records.len() as u64, Ordering::SeqCst);
+        Batch::from(records)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.running.as_ref().is_some_and(|r| {
+            r.shared.finished.load(Ordering::SeqCst) && r.shared.pending.load(Ordering::SeqCst) == 0
+        })
+    }
+
+    fn stop_receiving(&mut self) {
+        if let Some(r) = &self.running {
+            r.shared.stopping.store(true, Ordering::SeqCst);
+            r.shared.stop.notify_waiters();
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.running
+            .as_ref()
+            .is_some_and(|r| r.shared.pending.load(Ordering::SeqCst) > 0)
+    }
+
+    fn position(&mut self) -> Option<InputPosition> {
+        let running = self.running.as_mut().filter(|_| self.wal_codec.is_some())?;
+        // The previous checkpoint is on disk now: the log before its position can go.
+        if let Some(dir) = &running.wal_dir
+            && let Err(e) = Wal::<R::Record>::delete_before(dir, running.checkpointed)
+        {
+            tracing::warn!(input = %self.description, error = %e, "could not delete old write-ahead log segments");
+        }
+        running.checkpointed = running.next_seq;
+        Some(InputPosition::Log {
+            next: running.next_seq,
+        })
+    }
+
+    fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
+        match position {
+            InputPosition::Log { next } if self.wal_codec.is_some() => {
+                // Remembered for `start`, which replays the log from there.
+                let (_, chunks) = mpsc::channel(1);
+                self.running = Some(Running {
+                    receiver: chunks,
+                    shared: Arc::default(),
+                    next_seq: *next,
+                    replay: Vec::new(),
+                    wal_dir: None,
+                    checkpointed: *next,
+                });
+                Ok(())
+            }
+            InputPosition::Log { .. } => {
+                tracing::warn!(input = %self.description, "checkpoint has a write-ahead log position but the log is off; not replayed");
+                Ok(())
+            }
+            other => {
+                Err(format!("{} cannot be repositioned to {other:?}", self.description).into())
+            }
+        }
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        self.running.as_ref().map_or_else(Vec::new, |r| {
+            r.shared
+                .counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        })
+    }
+}

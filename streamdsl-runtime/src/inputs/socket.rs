@@ -1,0 +1,182 @@
+//! `socket_text_stream(host, port)`: lines read from a TCP server (Spark's `socketTextStream`),
+//! e.g. one started with `nc -lk 9999`.
+
+use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
+use super::text::{InvalidUtf8, decode_line, trim_cr};
+use crate::BoxError;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+/// What to do with a line longer than the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LongLines {
+    /// Keep its first bytes, up to the limit (counted as `lines_cut`).
+    #[default]
+    Cut,
+    /// Drop it (counted as `lines_dropped`).
+    Drop,
+}
+
+/// The receiver of [`socket_text_stream`].
+#[derive(Debug, Clone)]
+pub struct SocketText {
+    host: String,
+    port: u16,
+    max_line_bytes: usize,
+    long_lines: LongLines,
+    invalid_utf8: InvalidUtf8,
+}
+
+/// Lines from a TCP server at `host:port`: `\n` or `\r\n` end a line, and a last line without
+/// one ends at the end of the connection. A refused connection, a reset or the server closing
+/// is logged and counted (`receiver_restarts`), and the connection retried after the restart
+/// delay (2 s as Spark; [`ReceiverStream::restart_delay`]); lines received before are kept.
+/// Lines longer than 1 MiB are cut ([`max_line_bytes`](ReceiverStream::max_line_bytes),
+/// [`long_lines`](ReceiverStream::long_lines)), never buffered without bound; invalid UTF-8 is
+/// decoded lossily and counted ([`invalid_utf8`](ReceiverStream::invalid_utf8)). With
+/// [`write_ahead_log`](ReceiverStream::write_ahead_log) received lines survive a crash.
+pub fn socket_text_stream(host: impl Into<String>, port: u16) -> ReceiverStream<SocketText> {
+    receiver_stream(SocketText {
+        host: host.into(),
+        port,
+        max_line_bytes: 1 << 20,
+        long_lines: LongLines::Cut,
+        invalid_utf8: InvalidUtf8::Lossy,
+    })
+}
+
+impl ReceiverStream<SocketText> {
+    /// The longest line kept whole, in bytes.
+    pub fn max_line_bytes(self, bytes: usize) -> Self {
+        self.configure(|s| s.max_line_bytes = bytes.max(1))
+    }
+
+    /// What to do with longer lines.
+    pub fn long_lines(self, policy: LongLines) -> Self {
+        self.configure(|s| s.long_lines = policy)
+    }
+
+    /// What to do with lines that are not valid UTF-8.
+    pub fn invalid_utf8(self, policy: InvalidUtf8) -> Self {
+        self.configure(|s| s.invalid_utf8 = policy)
+    }
+}
+
+/// The line being read: its bytes so far, or (after a long line was cut or dropped) the rest
+/// of it being skipped up to its end.
+#[derive(Default)]
+struct Line {
+    bytes: Vec<u8>,
+    skipping: bool,
+}
+
+impl SocketText {
+    /// A line longer than the limit, `head` then `tail`: its cut, or nothing if dropped.
+    fn long_line(&self, head: &[u8], tail: &[u8], out: &ReceiverOutput<String>) -> Option<Vec<u8>> {
+        match self.long_lines {
+            LongLines::Cut => {
+                out.count("lines_cut", 1);
+                let mut cut = head.to_vec();
+                cut.extend_from_slice(&tail[..self.max_line_bytes - head.len()]);
+                // Keep whole characters: a cut inside one would look like invalid UTF-8.
+                if let Err(e) = std::str::from_utf8(&cut)
+                    && cut.len() - e.valid_up_to() < 4
+                {
+                    cut.truncate(e.valid_up_to());
+                }
+                Some(cut)
+            }
+            LongLines::Drop => {
+                out.count("lines_dropped", 1);
+                None
+            }
+        }
+    }
+
+    /// Takes bytes up to a line end (`ended`) or, without one, the start of the next line.
+    async fn take(
+        &self,
+        line: &mut Line,
+        bytes: &[u8],
+        ended: bool,
+        out: &mut ReceiverOutput<String>,
+    ) -> Result<(), BoxError> {
+        if line.skipping {
+            line.skipping = !ended;
+            return Ok(());
+        }
+        if line.bytes.len() + bytes.len() > self.max_line_bytes {
+            let head = std::mem::take(&mut line.bytes);
+            line.skipping = !ended;
+            if let Some(cut) = self.long_line(&head, bytes, out) {
+                self.emit(&cut, out).await?;
+            }
+        } else if !ended {
+            line.bytes.extend_from_slice(bytes);
+        } else if line.bytes.is_empty() {
+            self.emit(bytes, out).await?;
+        } else {
+            line.bytes.extend_from_slice(bytes);
+            let whole = std::mem::take(&mut line.bytes);
+            self.emit(&whole, out).await?;
+        }
+        Ok(())
+    }
+
+    async fn emit(&self, bytes: &[u8], out: &mut ReceiverOutput<String>) -> Result<(), BoxError> {
+        let mut invalid = 0;
+        let decoded = decode_line(trim_cr(bytes), self.invalid_utf8, &mut invalid);
+        if invalid > 0 {
+            out.count("invalid_utf8_lines", invalid);
+        }
+        if let Some(text) = decoded? {
+            out.push(text).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Receiver for SocketText {
+    type Record = String;
+
+    fn describe(&self) -> String {
+        format!("socket_text_stream {}:{}", self.host, self.port)
+    }
+
+    async fn receive(&mut self, out: &mut ReceiverOutput<String>) -> Result<(), BoxError> {
+        let address = format!("{}:{}", self.host, self.port);
+        let stopped = out.stopped();
+        tokio::pin!(stopped);
+        let mut stream = tokio::select! {
+            connected = TcpStream::connect(&address) => {
+                connected.map_err(|e| format!("error connecting to {address}: {e}"))?
+            }
+            () = &mut stopped => return Ok(()),
+        };
+        tracing::info!(input = %self.describe(), "connected");
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut line = Line::default();
+        loop {
+            let read = tokio::select! {
+                read = stream.read(&mut buffer) => read.map_err(|e| format!("error receiving data from {address}: {e}"))?,
+                () = &mut stopped => return Ok(()),
+            };
+            if read == 0 {
+                // The last line may have no line end.
+                if !line.skipping && !line.bytes.is_empty() {
+                    let last = std::mem::take(&mut line.bytes);
+                    self.emit(&last, out).await?;
+                }
+                out.flush().await?;
+                return Err(format!("{address} closed the connection").into());
+            }
+            let mut rest = &buffer[..read];
+            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                self.take(&mut line, &rest[..end], true, out).await?;
+                rest = &rest[end + 1..];
+            }
+            self.take(&mut line, rest, false, out).await?;
+            out.flush().await?;
+        }
+    }
+}

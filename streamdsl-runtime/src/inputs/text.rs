@@ -1,0 +1,59 @@
+//! Turning bytes into text lines: what the file and socket inputs share.
+
+/// What to do with a line that is not valid UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InvalidUtf8 {
+    /// Replace invalid bytes with U+FFFD and keep the line (counted as `invalid_utf8_lines`).
+    #[default]
+    Lossy,
+    /// Drop the line (counted as `invalid_utf8_lines`).
+    Skip,
+    /// Fail: the file is not read / the connection is dropped and retried.
+    Fail,
+}
+
+/// A line's text per `policy`: `Ok(None)` to skip it, `Err` to fail.
+pub(crate) fn decode_line(
+    bytes: &[u8],
+    policy: InvalidUtf8,
+    invalid: &mut u64,
+) -> Result<Option<String>, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text.to_owned())),
+        Err(e) => {
+            *invalid += 1;
+            match policy {
+                InvalidUtf8::Lossy => Ok(Some(String::from_utf8_lossy(bytes).into_owned())),
+                InvalidUtf8::Skip => Ok(None),
+                InvalidUtf8::Fail => Err(format!("invalid UTF-8 ({e})")),
+            }
+        }
+    }
+}
+
+/// `line` without a trailing `\r` (lines end with `\n` or `\r\n`).
+pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_policies() {
+        let mut n = 0;
+        assert_eq!(
+            decode_line(b"ok", InvalidUtf8::Fail, &mut n),
+            Ok(Some("ok".into()))
+        );
+        assert_eq!(
+            decode_line(b"a\xffb", InvalidUtf8::Lossy, &mut n),
+            Ok(Some("a\u{fffd}b".into()))
+        );
+        assert_eq!(decode_line(b"a\xffb", InvalidUtf8::Skip, &mut n), Ok(None));
+        assert!(decode_line(b"a\xffb", InvalidUtf8::Fail, &mut n).is_err());
+        assert_eq!(n, 3);
+        assert_eq!(trim_cr(b"x\r"), b"x");
+    }
+}
