@@ -27,6 +27,7 @@ mod reduce_by_key;
 mod reduce_by_key_and_window;
 mod reduce_by_window;
 mod repartition;
+mod save_as_text_files;
 mod state_snapshots;
 mod transform;
 mod union;
@@ -65,6 +66,7 @@ pub const TABLE: &[&OperatorSpec] = &[
     &transform::SPEC,
     &pprint::SPEC,
     &foreach_rdd::SPEC,
+    &save_as_text_files::SPEC,
 ];
 
 /// The operator named `name`, if any.

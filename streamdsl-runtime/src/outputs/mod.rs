@@ -3,6 +3,7 @@
 
 pub mod foreach_rdd;
 pub mod pprint;
+pub mod save_as_text_files;
 
 use crate::error::{BoxError, Error};
 use crate::metrics::OutputOperationInfo;
