@@ -264,3 +264,37 @@ fn system_clock_batches_are_aligned_to_the_interval() {
     }
     assert_eq!(infos[0].num_records(), 1);
 }
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+stream! {
+    /// Two outputs: an async sink that takes a while, then a sync one.
+    pipeline AsyncSink(log: Log) {
+        batch = 1s;
+        input numbers: i64;
+        numbers.foreach_batch(async |time, batch| {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            log.lock().unwrap().push(format!("async {} {}", time.millis(), batch.len()));
+            if batch.is_empty() { Err("empty batch") } else { Ok(()) }
+        });
+        numbers.foreach_rdd(|time, batch| log.lock().unwrap().push(format!("sync {} {}", time.millis(), batch.len())));
+    }
+}
+
+#[test]
+fn an_async_output_is_awaited_before_the_next_output_and_batch() {
+    let log = Log::default();
+    let err = Harness::new(
+        AsyncSink::new(Arc::clone(&log)).numbers(queue_stream(vec![vec![1, 2], vec![]])),
+    )
+    .run(2)
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("foreach_batch") && err.to_string().contains("empty batch"),
+        "{err}"
+    );
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["async 1000 2", "sync 1000 2", "async 2000 0", "sync 2000 0"]
+    );
+}

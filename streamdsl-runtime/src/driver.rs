@@ -249,6 +249,7 @@ impl<P: Pipeline> Driver<P> {
         let batches = self.inputs.next_batches(time, &mut input_records);
         let settings = BatchSettings {
             info: self.info,
+            runtime: self.runtime.handle(),
             zero_time: self.zero_time,
             default_parallelism: self.config.default_parallelism,
             console: &self.config.console,
@@ -288,6 +289,7 @@ impl<P: Pipeline> Driver<P> {
 /// What one batch's code needs besides its input.
 pub(crate) struct BatchSettings<'a> {
     pub(crate) info: &'static PipelineInfo,
+    pub(crate) runtime: &'a tokio::runtime::Handle,
     pub(crate) zero_time: Time,
     pub(crate) default_parallelism: usize,
     pub(crate) console: &'a Console,
@@ -320,6 +322,7 @@ pub(crate) fn execute<P: Pipeline>(
             console: settings.console,
             time_zone: settings.time_zone,
             capture: settings.capture,
+            runtime: settings.runtime,
             finished: Vec::new(),
             errors: Vec::new(),
         },

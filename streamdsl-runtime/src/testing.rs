@@ -279,6 +279,7 @@ impl<'a> OutputRecords<'a> {
 /// goes to standard output.
 pub struct BatchRunner<P> {
     pipeline: P,
+    runtime: tokio::runtime::Runtime,
     time: Time,
     default_parallelism: usize,
     console: Console,
@@ -289,6 +290,11 @@ impl<P: Pipeline> BatchRunner<P> {
     pub fn new(pipeline: P) -> Self {
         BatchRunner {
             pipeline,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a one-thread runtime for asynchronous outputs"),
             time: Time::from_millis(0),
             default_parallelism: 1,
             console: Console::Stdout,
@@ -308,6 +314,7 @@ impl<P: Pipeline> BatchRunner<P> {
         self.time = self.time + info.batch_interval;
         let settings = BatchSettings {
             info,
+            runtime: self.runtime.handle(),
             zero_time: Time::from_millis(0),
             default_parallelism: self.default_parallelism,
             console: &self.console,

@@ -13,6 +13,7 @@ mod count_by_window;
 mod filter;
 mod flat_map;
 mod flat_map_values;
+mod foreach_batch;
 mod foreach_rdd;
 mod glom;
 mod group_by_key;
@@ -66,6 +67,7 @@ pub const TABLE: &[&OperatorSpec] = &[
     &transform::SPEC,
     &pprint::SPEC,
     &foreach_rdd::SPEC,
+    &foreach_batch::SPEC,
     &save_as_text_files::SPEC,
 ];
 

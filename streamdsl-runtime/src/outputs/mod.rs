@@ -1,6 +1,7 @@
 //! Output operations: what a pipeline does with a stream's batches. They run once per batch
 //! where the stream has a batch (empty ones included), in declaration order.
 
+pub mod foreach_batch;
 pub mod foreach_rdd;
 pub mod pprint;
 pub mod save_as_text_files;
@@ -65,6 +66,7 @@ pub struct OutputContext<'a> {
     time: Time,
     time_zone: TimeZone,
     console: &'a mut dyn Write,
+    runtime: &'a tokio::runtime::Handle,
 }
 
 impl OutputContext<'_> {
@@ -82,6 +84,17 @@ impl OutputContext<'_> {
     pub fn console(&mut self) -> &mut dyn Write {
         self.console
     }
+
+    /// Runs a future to completion on the pipeline's runtime: how asynchronous outputs
+    /// (`foreach_batch`, database sinks) finish before the batch counts as done.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The pipeline's tokio runtime.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.runtime
+    }
 }
 
 /// Runs the outputs of one batch: timing, capture, errors.
@@ -90,6 +103,7 @@ pub(crate) struct OutputRunner<'a> {
     pub(crate) console: &'a Console,
     pub(crate) time_zone: TimeZone,
     pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
+    pub(crate) runtime: &'a tokio::runtime::Handle,
     pub(crate) finished: Vec<OutputOperationInfo>,
     pub(crate) errors: Vec<Error>,
 }
@@ -111,33 +125,28 @@ impl OutputRunner<'_> {
             c[index].push(CapturedBatch { time, records });
         }
         let started = Instant::now();
-        let result = match self.console {
-            Console::Stdout => {
-                let stdout = std::io::stdout();
-                let mut lock = stdout.lock();
-                let mut ctx = OutputContext {
-                    time,
-                    time_zone: self.time_zone,
-                    console: &mut lock,
-                };
-                let r = op(&mut ctx, batch);
-                let _ = lock.flush();
-                r
-            }
-            Console::Buffer(buf) => {
-                let mut text = Vec::new();
-                let mut ctx = OutputContext {
-                    time,
-                    time_zone: self.time_zone,
-                    console: &mut text,
-                };
-                let r = op(&mut ctx, batch);
-                buf.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend_from_slice(&text);
-                r
-            }
+        // Printed output is collected and written when the output is done, so that an output
+        // waiting on I/O holds no lock on standard output.
+        let mut text = Vec::new();
+        let mut ctx = OutputContext {
+            time,
+            time_zone: self.time_zone,
+            console: &mut text,
+            runtime: self.runtime,
         };
+        let result = op(&mut ctx, batch);
+        if !text.is_empty() {
+            match self.console {
+                Console::Stdout => {
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = stdout.write_all(&text).and_then(|()| stdout.flush());
+                }
+                Console::Buffer(buf) => buf
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&text),
+            }
+        }
         let out = &self.info.outputs[index];
         if let Err(source) = &result {
             tracing::error!(pipeline = self.info.name, output = index, operation = out.operation,

@@ -33,7 +33,11 @@ mod tests {
 
     fn printed<T: OutputRecord>(batch: &Batch<T>, num: usize, millis: i64) -> String {
         let mut text = Vec::new();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let mut out = OutputContext {
+            runtime: runtime.handle(),
             time: Time::from_millis(millis),
             time_zone: TimeZone::Utc,
             console: &mut text,
