@@ -1,16 +1,22 @@
-//! Running word count on a queue of text lines (Spark's NetworkWordCountStateful, as PySpark's
-//! `stateful_network_wordcount.py`, fed from memory): `update_state_by_key` adds each batch's
-//! counts to every word's total, starting from the initial state `hello: 1, world: 1` (Spark's
-//! `initialRDD`), and every batch prints the totals so far. Five batches of text are queued;
-//! the pipeline stops by itself once the queue is drained. The state is checkpointed to
+//! Running word count (Spark's NetworkWordCountStateful, as PySpark's
+//! `stateful_network_wordcount.py`): `update_state_by_key` adds each batch's counts to every
+//! word's total, starting from the initial state `hello: 1, world: 1` (Spark's `initialRDD`),
+//! and every batch prints the totals so far. The state is checkpointed to
 //! `<temp dir>/streamdsl-examples/stateful_word_count`, emptied at start.
+//!
+//! With `<host> <port>`, the lines come from a TCP server (`socket_text_stream`, as Spark's
+//! example) until Ctrl-C. Without, from memory: five batches of text are queued and the
+//! pipeline stops by itself once the queue is drained.
 //!
 //! ```text
 //! cargo run --example stateful_word_count
+//! cargo run --example line_server -- --port 9999 README.md   # in another terminal
+//! cargo run --example stateful_word_count -- localhost 9999
 //! ```
 
 mod common;
 
+use clap::Parser;
 use streamdsl::prelude::*;
 
 stream! {
@@ -29,6 +35,16 @@ stream! {
             });
         running_counts.pprint();
     }
+}
+
+/// Every word's count since the start, of queued text or of the lines of a TCP server.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Host of a server to read lines from (e.g. localhost); without it, queued text.
+    #[arg(requires = "port")]
+    host: Option<String>,
+    /// Port of the server (e.g. 9999).
+    port: Option<u16>,
 }
 
 /// One batch of lines per entry.
@@ -58,16 +74,19 @@ fn fresh_checkpoint_dir() -> std::path::PathBuf {
 }
 
 fn main() -> streamdsl::Result<()> {
+    let args = Args::parse();
     common::init_logging();
+    let pipeline =
+        StatefulWordCount::new().initial_running_counts([("hello".into(), 1), ("world".into(), 1)]);
+    let context = StreamingContext::new().checkpoint_dir(fresh_checkpoint_dir());
+    if let (Some(host), Some(port)) = (args.host, args.port) {
+        // Until Ctrl-C.
+        return context.run(pipeline.lines(socket_text_stream(host, port)));
+    }
     let lines = queue_stream(
         BATCHES
             .iter()
             .map(|batch| batch.iter().map(|l| l.to_string()).collect::<Vec<_>>()),
     );
-    let pipeline = StatefulWordCount::new()
-        .initial_running_counts([("hello".into(), 1), ("world".into(), 1)])
-        .lines(lines);
-    StreamingContext::new()
-        .checkpoint_dir(fresh_checkpoint_dir())
-        .run_until_finished(pipeline)
+    context.run_until_finished(pipeline.lines(lines))
 }

@@ -1,22 +1,27 @@
-//! Windowed word count on a queue of text lines (Spark's WindowedNetworkWordCount, fed from
-//! memory): every slide, the words of the lines of the last window, counted with
-//! `reduce_by_key_and_window` and its inverse function, so a slide costs the batches entering
-//! and leaving the window, not the window's length.
+//! Windowed word count (Spark's WindowedNetworkWordCount): every slide, the words of the lines
+//! of the last window, counted with `reduce_by_key_and_window` and its inverse function, so a
+//! slide costs the batches entering and leaving the window, not the window's length.
 //!
-//! Spark's example counts the last 30 s every 10 s; here the geometry is scaled down by 5 so
-//! the demo lasts ~16 s: batches of 1 s, a window of 6 s, a slide of 2 s (a window is still
-//! three slides). Ten batches of text are queued, then six empty ones so the words can be seen
-//! leaving the window; the pipeline stops by itself once the queue is drained. Each window's
-//! counts are sorted by count (then word) before printing, so `pprint` shows the top ten.
-//! The window's state is checkpointed to `<temp dir>/streamdsl-examples/windowed_word_count`,
+//! Spark's example counts the last 30 s every 10 s; here the geometry is scaled down by 5:
+//! batches of 1 s, a window of 6 s, a slide of 2 s (a window is still three slides). Each
+//! window's counts are sorted by count (then word) before printing, so `pprint` shows the top
+//! ten. The window's state is checkpointed to `<temp dir>/streamdsl-examples/windowed_word_count`,
 //! emptied at start.
+//!
+//! With `<host> <port>`, the lines come from a TCP server (`socket_text_stream`, as Spark's
+//! example) until Ctrl-C. Without, from memory: ten batches of text are queued, then six empty
+//! ones so the words can be seen leaving the window, and the pipeline stops by itself once the
+//! queue is drained (~16 s).
 //!
 //! ```text
 //! cargo run --example windowed_word_count
+//! cargo run --example line_server -- --rate 5 --repeat README.md   # in another terminal
+//! cargo run --example windowed_word_count -- localhost 9999
 //! ```
 
 mod common;
 
+use clap::Parser;
 use streamdsl::prelude::*;
 
 stream! {
@@ -52,6 +57,16 @@ const TEXT: &[&str] = &[
     "that flesh is heir to tis a consummation",
 ];
 
+/// Word counts over the last 6 s, every 2 s, of queued text or of the lines of a TCP server.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Host of a server to read lines from (e.g. localhost); without it, queued text.
+    #[arg(requires = "port")]
+    host: Option<String>,
+    /// Port of the server (e.g. 9999).
+    port: Option<u16>,
+}
+
 /// Batches of text (two lines each, going round the text), then empty batches.
 const TEXT_BATCHES: usize = 10;
 const EMPTY_BATCHES: usize = 6;
@@ -74,7 +89,14 @@ fn fresh_checkpoint_dir() -> std::path::PathBuf {
 }
 
 fn main() -> streamdsl::Result<()> {
+    let args = Args::parse();
     common::init_logging();
+    let pipeline = WindowedWordCount::new();
+    let context = StreamingContext::new().checkpoint_dir(fresh_checkpoint_dir());
+    if let (Some(host), Some(port)) = (args.host, args.port) {
+        // Until Ctrl-C.
+        return context.run(pipeline.lines(socket_text_stream(host, port)));
+    }
     let batches = (0..TEXT_BATCHES + EMPTY_BATCHES).map(|k| {
         if k < TEXT_BATCHES {
             let first = 2 * k % TEXT.len();
@@ -86,8 +108,5 @@ fn main() -> streamdsl::Result<()> {
             Vec::new()
         }
     });
-    let lines = queue_stream(batches);
-    StreamingContext::new()
-        .checkpoint_dir(fresh_checkpoint_dir())
-        .run_until_finished(WindowedWordCount::new().lines(lines))
+    context.run_until_finished(pipeline.lines(queue_stream(batches)))
 }

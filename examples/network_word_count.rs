@@ -1,0 +1,46 @@
+//! Spark's NetworkWordCount: counts the words of the lines received from a TCP server, every
+//! second, until Ctrl-C (then stops gracefully: what was received is still counted).
+//!
+//! Start a server first, `nc -lk 9999` or this project's `line_server`, in another terminal:
+//!
+//! ```text
+//! cargo run --example line_server -- --port 9999 README.md
+//! cargo run --example network_word_count -- localhost 9999
+//! ```
+//!
+//! A refused or closed connection is logged and retried every 2 s (Spark's receiver restart).
+
+mod common;
+
+use clap::Parser;
+use streamdsl::prelude::*;
+
+stream! {
+    /// Words per batch. Lines are borrowed (`&str`), so the words are slices of them.
+    pub pipeline NetworkWordCount {
+        batch = 1s;
+        input lines: &str;
+        let counts = lines
+            .flat_map(|line| line.split(' '))
+            .filter(|word| !word.is_empty())
+            .map(|word| (word, 1u64))
+            .reduce_by_key(|a, b| a + b);
+        counts.pprint();
+    }
+}
+
+/// Counts the words of the lines a TCP server sends, every second.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Host of the server (e.g. localhost).
+    host: String,
+    /// Port of the server (e.g. 9999).
+    port: u16,
+}
+
+fn main() -> streamdsl::Result<()> {
+    let args = Args::parse();
+    common::init_logging();
+    let lines = socket_text_stream(args.host, args.port);
+    StreamingContext::new().run(NetworkWordCount::new().lines(lines))
+}
