@@ -241,7 +241,8 @@ impl<P: Pipeline> Driver<P> {
         })
     }
 
-    /// Runs the batch at `time`; `false` if the pipeline must stop (user code panicked).
+    /// Runs the batch at `time`; `false` if the pipeline must stop (user code panicked, or a
+    /// sink could not write the batch).
     fn run_batch(&mut self, time: Time) -> bool {
         let processing_start = self.config.clock.now();
         let started = Instant::now();
@@ -274,9 +275,9 @@ impl<P: Pipeline> Driver<P> {
             processing_ms = info.processing_time.as_millis() as u64,
             "batch completed"
         );
-        let panicked = outcome.panicked;
+        let must_stop = outcome.must_stop;
         self.shared.report(outcome.errors);
-        if panicked {
+        if must_stop {
             return false;
         }
         for l in &mut self.config.listeners {
@@ -302,7 +303,7 @@ pub(crate) struct BatchOutcome {
     pub(crate) outputs: Vec<crate::metrics::OutputOperationInfo>,
     /// Output failures, and the panic if user code panicked.
     pub(crate) errors: Vec<Error>,
-    pub(crate) panicked: bool,
+    pub(crate) must_stop: bool,
 }
 
 /// Runs the per-batch code of `pipeline` on `batches` at `time`, outputs included; a panic in
@@ -325,12 +326,14 @@ pub(crate) fn execute<P: Pipeline>(
             runtime: settings.runtime,
             finished: Vec::new(),
             errors: Vec::new(),
+            stop: false,
         },
     };
     let result = catch_unwind(AssertUnwindSafe(|| pipeline.run_batch(&mut ctx, batches)));
     let BatchContext { outputs, .. } = ctx;
     let mut errors = outputs.errors;
-    let panicked = result.is_err();
+    // A panic, or a sink that lost a batch, stops the pipeline.
+    let must_stop = result.is_err() || outputs.stop;
     if let Err(panic) = result {
         let message = panic_message(&*panic);
         tracing::error!(pipeline = settings.info.name, batch_time = %time, %message, "user code panicked; stopping");
@@ -343,7 +346,7 @@ pub(crate) fn execute<P: Pipeline>(
     BatchOutcome {
         outputs: outputs.finished,
         errors,
-        panicked,
+        must_stop,
     }
 }
 

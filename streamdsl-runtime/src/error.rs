@@ -39,6 +39,27 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A sink could not write a batch; the pipeline stopped, so that no later batch overtakes
+    /// the one it lost (restarting recomputes it from the last checkpoint).
+    #[error(
+        "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` could not write batch {time}, \
+         so the pipeline stopped (no later batch may overtake it): {source}"
+    )]
+    SinkFailed {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// Index of the output in declaration order, from 0.
+        index: usize,
+        /// The output operation, e.g. `save_to_database`.
+        operation: &'static str,
+        /// The stream it writes.
+        stream: &'static str,
+        /// The batch.
+        time: Time,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
     /// User code (an operator's closure or an output) panicked; the pipeline stopped.
     #[error("pipeline `{pipeline}` stopped: user code panicked in batch {time}: {message}")]
     Panicked {

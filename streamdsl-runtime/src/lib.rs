@@ -39,6 +39,7 @@ pub use inputs::{
     queue_stream, socket_text_stream, text_file_stream,
 };
 pub use metrics::{BatchInfo, OutputOperationInfo, StreamingListener};
+pub use outputs::database::DatabaseSink;
 pub use outputs::save_as_text_files::TextFiles;
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};
 pub use time::{Time, TimeZone};

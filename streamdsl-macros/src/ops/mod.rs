@@ -29,6 +29,7 @@ mod reduce_by_key_and_window;
 mod reduce_by_window;
 mod repartition;
 mod save_as_text_files;
+mod save_to_database;
 mod state_snapshots;
 mod transform;
 mod union;
@@ -69,6 +70,7 @@ pub const TABLE: &[&OperatorSpec] = &[
     &foreach_rdd::SPEC,
     &foreach_batch::SPEC,
     &save_as_text_files::SPEC,
+    &save_to_database::SPEC,
 ];
 
 /// The operator named `name`, if any.

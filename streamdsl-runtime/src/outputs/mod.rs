@@ -1,6 +1,7 @@
 //! Output operations: what a pipeline does with a stream's batches. They run once per batch
 //! where the stream has a batch (empty ones included), in declaration order.
 
+pub mod database;
 pub mod foreach_batch;
 pub mod foreach_rdd;
 pub mod pprint;
@@ -44,6 +45,23 @@ impl<E: Into<BoxError>> OutputResult for Result<(), E> {
     }
 }
 
+/// An output error after which the pipeline must stop: a sink that could not write a batch
+/// stops the pipeline rather than let later batches overtake the one it lost.
+#[derive(Debug)]
+pub struct StopPipeline(pub BoxError);
+
+impl std::fmt::Display for StopPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for StopPipeline {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 /// Where printed output goes: standard output, or a buffer (the test harness).
 #[derive(Clone, Debug, Default)]
 pub(crate) enum Console {
@@ -67,12 +85,18 @@ pub struct OutputContext<'a> {
     time_zone: TimeZone,
     console: &'a mut dyn Write,
     runtime: &'a tokio::runtime::Handle,
+    pipeline: &'static str,
 }
 
 impl OutputContext<'_> {
     /// The batch time.
     pub fn time(&self) -> Time {
         self.time
+    }
+
+    /// The pipeline's name.
+    pub fn pipeline(&self) -> &'static str {
+        self.pipeline
     }
 
     /// How to show times (local zone, or UTC in the test harness).
@@ -106,6 +130,8 @@ pub(crate) struct OutputRunner<'a> {
     pub(crate) runtime: &'a tokio::runtime::Handle,
     pub(crate) finished: Vec<OutputOperationInfo>,
     pub(crate) errors: Vec<Error>,
+    /// An output failed so that the pipeline must stop.
+    pub(crate) stop: bool,
 }
 
 impl OutputRunner<'_> {
@@ -133,6 +159,7 @@ impl OutputRunner<'_> {
             time_zone: self.time_zone,
             console: &mut text,
             runtime: self.runtime,
+            pipeline: self.info.name,
         };
         let result = op(&mut ctx, batch);
         if !text.is_empty() {
@@ -160,13 +187,27 @@ impl OutputRunner<'_> {
             failure: result.as_ref().err().map(ToString::to_string),
         });
         if let Err(source) = result {
-            self.errors.push(Error::OutputFailed {
-                pipeline: self.info.name,
-                index,
-                operation: out.operation,
-                stream: out.stream,
-                time,
-                source,
+            let (pipeline, operation, stream) = (self.info.name, out.operation, out.stream);
+            self.errors.push(match source.downcast::<StopPipeline>() {
+                Ok(stop) => {
+                    self.stop = true;
+                    Error::SinkFailed {
+                        pipeline,
+                        index,
+                        operation,
+                        stream,
+                        time,
+                        source: stop.0,
+                    }
+                }
+                Err(source) => Error::OutputFailed {
+                    pipeline,
+                    index,
+                    operation,
+                    stream,
+                    time,
+                    source,
+                },
             });
         }
     }

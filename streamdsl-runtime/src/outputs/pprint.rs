@@ -38,6 +38,7 @@ mod tests {
             .unwrap();
         let mut out = OutputContext {
             runtime: runtime.handle(),
+            pipeline: "test",
             time: Time::from_millis(millis),
             time_zone: TimeZone::Utc,
             console: &mut text,
