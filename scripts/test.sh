@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: makes sure the pinned toolchain is there, then
 # checks formatting and lints and runs every test (unit, integration, compile-fail, doc).
+# `cargo test` runs with throwaway MariaDB and PostgreSQL servers on 127.0.0.1 (installed with
+# apt-get if missing, started and stopped by scripts/with-databases.sh, data in .db-run/),
+# MYSQL_URL / POSTGRES_URL exported and STREAMDSL_REQUIRE_DB=1: a database test fails, instead
+# of skipping, when its URL is missing.
 # Usage: scripts/test.sh            (from anywhere; exits non-zero on the first failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +38,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo doc (every public item documented, links valid)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
-echo "== cargo test"
-cargo test --workspace --locked
+echo "== cargo test (build first: the database servers are not needed for it)"
+cargo test --workspace --locked --no-run
+echo "== cargo test, with MariaDB and PostgreSQL (scripts/with-databases.sh stops them on exit)"
+STREAMDSL_REQUIRE_DB=1 bash scripts/with-databases.sh cargo test --workspace --locked
