@@ -131,8 +131,33 @@
 //!   each rendered with `{:?}`.
 //! * `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: any code per batch; it may
 //!   return `Result<(), E>`, errors are reported by [`Running::await_termination`].
+//! * `foreach_batch(async |time, batch| …)`: the same with an async function, awaited before
+//!   the next output runs.
+//! * `save_as_text_files(prefix, suffix?)`: Spark's `prefix-TIME_IN_MS[.suffix]/part-NNNNN`
+//!   directories, written atomically (a reader never sees half a batch; a batch recomputed
+//!   after a restart replaces its directory); `prefix` may be a [`TextFiles`] with options.
+//! * `save_to_database(sink)` (features `mysql`, `postgres`): each batch in one transaction,
+//!   appended or upserted with bound parameters, exactly once across restarts; `sink` is a
+//!   [`DatabaseSink`] parameter of the pipeline.
 //!
 //! Outputs run in declaration order at every batch, empty batches included.
+//!
+//! ## Inputs
+//!
+//! * [`queue_stream`]: batches from memory (Spark's `queueStream`), fed while running through
+//!   a [`QueueFeeder`]; replayable from a checkpoint.
+//! * [`text_file_stream`]: the lines of files moved into a directory, each file once; the
+//!   files read are its checkpoint position. Hidden, `_`, old, empty and unreadable files and
+//!   sub-directories are skipped, logged once and counted.
+//! * [`socket_text_stream`]: lines from a TCP server, reconnecting after failures, with long
+//!   lines cut and invalid UTF-8 handled as configured; with a write-ahead log, what was
+//!   received survives a crash.
+//! * Custom sources implement [`InputStream`] (pulled each batch) or
+//!   [`inputs::Receiver`] (pushing as data arrives, into a bounded buffer with backpressure
+//!   and an optional rate limit).
+//!
+//! Inputs' counters (files skipped, lines cut, reconnections, …) come with each batch's
+//! [`BatchInfo`].
 //!
 //! ## Testing
 //!
