@@ -489,8 +489,6 @@ fn invalid_utf8_in_files_is_replaced_or_skipped_as_configured() {
 /// `InvalidUtf8::Fail` "skips the whole file": the file is reported once as unreadable, and
 /// its one invalid line is counted once.
 #[test]
-#[ignore = "bug: with InvalidUtf8::Fail the file is read again at every batch of the remember \
-            window, and invalid_utf8_lines grows by one per batch"]
 fn invalid_utf8_with_fail_skips_the_whole_file_once() {
     let dirs = Dirs::new("utf8-fail");
     let run = Run::start(text_file_stream(&dirs.input).invalid_utf8(InvalidUtf8::Fail));
@@ -604,8 +602,6 @@ fn a_pipeline_restarted_on_its_checkpoint_reads_every_file_exactly_once() {
 /// A restarted stream goes on as the one that was stopped: files present before its first
 /// start stay ignored (without `include_existing`).
 #[test]
-#[ignore = "bug: after a restart from a checkpoint, files present before the first start and \
-            modified within the remember window are read"]
 fn files_present_before_the_first_start_stay_ignored_after_a_restart() {
     let dirs = Dirs::new("restart-existing");
     fs::write(dirs.input.join("before.txt"), b"before:0\n").unwrap();

@@ -15,14 +15,16 @@ use streamdsl::prelude::*;
 const BATCHES: usize = 40;
 
 stream! {
-    /// Running word counts and a 5-batch sliding count, checkpointed every batch.
-    pipeline Counting {
+    /// Running word counts and a 5-batch sliding count, checkpointed every batch; the running
+    /// counts are also saved as text files under `text_prefix`.
+    pipeline Counting(text_prefix: String) {
         batch = 20ms;
         checkpoint every 20ms;
         input words: String;
         let pairs: (String, u64) = words.map(|w| (w, 1u64));
         let running: (String, u64) = pairs.update_state_by_key(|new: Vec<u64>, old: Option<u64>| Some(new.iter().sum::<u64>() + old.unwrap_or(0)));
         running.foreach_rdd(|time, batch| report(0, time, batch));
+        running.save_as_text_files(text_prefix);
         let windowed: (String, u64) = pairs.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 100ms);
         windowed.foreach_rdd(|time, batch| report(1, time, batch));
     }
@@ -49,9 +51,10 @@ fn child() {
     let Ok(dir) = std::env::var("STREAMDSL_KILL_CHILD") else {
         return;
     };
+    let prefix = format!("{dir}/text/counts");
     StreamingContext::new()
         .checkpoint_dir(dir)
-        .run_until_finished(Counting::new().words(input()))
+        .run_until_finished(Counting::new(prefix).words(input()))
         .unwrap();
 }
 
@@ -124,6 +127,40 @@ fn relative(outputs: &Outputs, first: i64) -> Outputs {
         .collect()
 }
 
+/// The text-file output of a run: per batch (relative to the first), its records; and any
+/// leftover (hidden) entry, which there must not be.
+fn text_outputs(dir: &Path, first: i64) -> (BTreeMap<i64, Vec<String>>, Vec<String>) {
+    let mut batches = BTreeMap::new();
+    let mut leftovers = Vec::new();
+    for entry in std::fs::read_dir(dir.join("text")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(time) = name
+            .strip_prefix("counts-")
+            .and_then(|t| t.parse::<i64>().ok())
+        else {
+            leftovers.push(name);
+            continue;
+        };
+        assert!(entry.path().join("_SUCCESS").exists(), "{name} is complete");
+        let mut records = Vec::new();
+        for part in std::fs::read_dir(entry.path()).unwrap() {
+            let part = part.unwrap();
+            if part.file_name().to_string_lossy().starts_with("part-") {
+                records.extend(
+                    std::fs::read_to_string(part.path())
+                        .unwrap()
+                        .lines()
+                        .map(str::to_owned),
+                );
+            }
+        }
+        records.sort();
+        batches.insert((time - first) / 20, records);
+    }
+    (batches, leftovers)
+}
+
 fn check_kill(name: &str, crash_at: Option<&str>, kill_after: Option<usize>) {
     let reference_dir = temp_dir(&format!("{name}-reference"));
     let reference = run_child(&reference_dir, None, None);
@@ -159,6 +196,17 @@ fn check_kill(name: &str, crash_at: Option<&str>, kill_after: Option<usize>) {
         resumed, expected,
         "{name}: outputs after the restart equal the uninterrupted run's"
     );
+    let (text, leftovers) =
+        text_outputs(&dir, first.min(restarted.outputs.keys().next().unwrap().0));
+    let (reference_text, _) = text_outputs(&reference_dir, reference_first);
+    assert!(
+        leftovers.is_empty(),
+        "{name}: no partial batch directory is left: {leftovers:?}"
+    );
+    assert_eq!(
+        text, reference_text,
+        "{name}: one complete directory per batch, as without the kill"
+    );
     let _ = std::fs::remove_dir_all(&reference_dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -171,6 +219,11 @@ fn killed_while_writing_a_checkpoint_file() {
 #[test]
 fn killed_after_a_checkpoint_rename_before_the_directory_sync() {
     check_kill("renamed", Some("checkpoint-renamed:12"), None);
+}
+
+#[test]
+fn killed_while_writing_a_text_file_batch() {
+    check_kill("text-files", Some("text-files-written:9"), None);
 }
 
 #[test]

@@ -20,5 +20,4 @@ mod writer;
 pub(crate) use checkpointer::Checkpointer;
 pub use format::{CheckpointData, FORMAT_VERSION};
 pub use writer::CheckpointDir;
-#[cfg(any(feature = "mysql", feature = "postgres"))]
 pub(crate) use writer::crash_point;

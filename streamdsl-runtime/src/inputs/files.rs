@@ -22,6 +22,8 @@ pub struct TextFileStream {
     /// Files whose skipping was reported, so each is reported once.
     reported: HashSet<String>,
     counters: Vec<(&'static str, u64)>,
+    /// Whether a checkpoint restored the position (and the start threshold with it).
+    restored: bool,
 }
 
 /// Each batch at time `T` reads the files that appeared in `dir` since the previous batch,
@@ -52,6 +54,7 @@ pub fn text_file_stream(dir: impl Into<PathBuf>) -> TextFileStream {
         seen: HashMap::new(),
         reported: HashSet::new(),
         counters: Vec::new(),
+        restored: false,
     }
 }
 
@@ -90,9 +93,10 @@ impl TextFileStream {
         }
     }
 
-    /// The lines of one file, or why it cannot be read.
-    fn read(&mut self, path: &Path) -> Result<Vec<String>, String> {
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    /// The lines of one file, or why it cannot be read: `Unreadable` may pass (tried again
+    /// while in the window), `Undecodable` will not (the file is not tried again).
+    fn read(&mut self, path: &Path) -> Result<Vec<String>, ReadFailure> {
+        let bytes = std::fs::read(path).map_err(|e| ReadFailure::Unreadable(e.to_string()))?;
         let mut invalid = 0;
         let mut lines = Vec::new();
         let mut rest = &bytes[..];
@@ -105,13 +109,19 @@ impl TextFileStream {
                 Ok(None) => {}
                 Err(e) => {
                     self.count("invalid_utf8_lines", invalid);
-                    return Err(e);
+                    return Err(ReadFailure::Undecodable(e));
                 }
             }
         }
         self.count("invalid_utf8_lines", invalid);
         Ok(lines)
     }
+}
+
+/// Why a file was not read.
+enum ReadFailure {
+    Unreadable(String),
+    Undecodable(String),
 }
 
 fn millis(t: SystemTime) -> i64 {
@@ -125,7 +135,7 @@ impl InputStream<String> for TextFileStream {
     }
 
     fn start(&mut self, _: &InputContext) -> Result<(), BoxError> {
-        if !self.include_existing && self.initial_threshold_ms == 0 {
+        if !self.include_existing && !self.restored {
             self.initial_threshold_ms = millis(SystemTime::now());
         }
         Ok(())
@@ -195,7 +205,11 @@ impl InputStream<String> for TextFileStream {
                     self.seen.insert(name, modified);
                 }
                 // Not marked as read: tried again at the next batch while in the window.
-                Err(why) => self.skip(&name, "files_unreadable", &why),
+                Err(ReadFailure::Unreadable(why)) => self.skip(&name, "files_unreadable", &why),
+                Err(ReadFailure::Undecodable(why)) => {
+                    self.skip(&name, "files_unreadable", &why);
+                    self.seen.insert(name, modified);
+                }
             }
         }
         // Files older than the window can never be selected again.
@@ -207,18 +221,23 @@ impl InputStream<String> for TextFileStream {
         let mut files: Vec<(String, i64)> =
             self.seen.iter().map(|(n, m)| (n.clone(), *m)).collect();
         files.sort();
-        Some(InputPosition::Files { read: files })
+        Some(InputPosition::Files {
+            read: files,
+            started_ms: self.initial_threshold_ms,
+        })
     }
 
     fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
-        let InputPosition::Files { read } = position else {
+        let InputPosition::Files { read, started_ms } = position else {
             return Err(
                 format!("{} cannot be repositioned to {position:?}", self.describe()).into(),
             );
         };
         self.seen = read.iter().cloned().collect();
-        // Files that arrived while the pipeline was down are read: only the window applies.
-        self.initial_threshold_ms = 1;
+        // Files present before the first start stay ignored; files that arrived while the
+        // pipeline was down are read (within the window).
+        self.initial_threshold_ms = *started_ms;
+        self.restored = true;
         Ok(())
     }
 

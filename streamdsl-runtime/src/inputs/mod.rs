@@ -87,6 +87,8 @@ pub enum InputPosition {
     Files {
         /// `(name, modified ms)`.
         read: Vec<(String, i64)>,
+        /// Files modified before this (the first start, in ms) are not read.
+        started_ms: i64,
     },
 }
 

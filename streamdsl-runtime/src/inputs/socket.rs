@@ -77,7 +77,13 @@ impl SocketText {
             LongLines::Cut => {
                 out.count("lines_cut", 1);
                 let mut cut = head.to_vec();
-                cut.extend_from_slice(&tail[..self.max_line_bytes - head.len()]);
+                cut.extend_from_slice(
+                    &tail[..self
+                        .max_line_bytes
+                        .saturating_sub(head.len())
+                        .min(tail.len())],
+                );
+                cut.truncate(self.max_line_bytes);
                 // Keep whole characters: a cut inside one would look like invalid UTF-8.
                 if let Err(e) = std::str::from_utf8(&cut)
                     && cut.len() - e.valid_up_to() < 4
@@ -105,7 +111,16 @@ impl SocketText {
             line.skipping = !ended;
             return Ok(());
         }
-        if line.bytes.len() + bytes.len() > self.max_line_bytes {
+        // The `\r` of a `\r\n` line end is not part of the line; a partial line may end with
+        // one whose `\n` is still to come, so it may hold one byte more.
+        let bytes = if ended { trim_cr(bytes) } else { bytes };
+        let mut length = line.bytes.len() + bytes.len();
+        if ended && bytes.is_empty() && line.bytes.last() == Some(&b'\r') {
+            line.bytes.pop();
+            length -= 1;
+        }
+        let limit = self.max_line_bytes + usize::from(!ended && bytes.last() == Some(&b'\r'));
+        if length > limit {
             let head = std::mem::take(&mut line.bytes);
             line.skipping = !ended;
             if let Some(cut) = self.long_line(&head, bytes, out) {

@@ -136,6 +136,7 @@ fn write_batch_dir<T: OutputRecord>(target: &Path, batch: &Batch<T>) -> io::Resu
     }
     File::create(temporary.join("_SUCCESS"))?.sync_all()?;
     sync_dir(&temporary)?;
+    crate::checkpoint::crash_point("text-files-written");
     // A directory cannot be renamed over a non-empty one: move an earlier run's aside first.
     if target.exists() {
         let old = parent.join(format!(".{name}.replaced"));
