@@ -53,6 +53,25 @@ fn hand_written(dir: &Path, map: &std::collections::HashMap<String, u64>, n: u64
     File::open(dir).unwrap().sync_all().unwrap();
 }
 
+/// What the driver does for a checkpoint: the pipeline's state serialized, then written with
+/// its metadata as `checkpoint-<n>`.
+fn streamdsl_checkpoint(pipeline: &RunningCount, ckpt: &CheckpointDir, n: i64) -> PathBuf {
+    let data = CheckpointData {
+        pipeline: pipeline.info().name.to_owned(),
+        fingerprint: pipeline
+            .info()
+            .fingerprint
+            .iter()
+            .map(|l| l.to_string())
+            .collect(),
+        zero_time: 0,
+        batch_time: n * 1000,
+        inputs: Vec::new(),
+        state: pipeline.save_state().unwrap(),
+    };
+    ckpt.write(&data).unwrap()
+}
+
 fn checkpoint(c: &mut Criterion) {
     let pipeline = RunningCount::new().initial_counts(entries());
     let map: std::collections::HashMap<String, u64> = entries().into_iter().collect();
@@ -64,20 +83,7 @@ fn checkpoint(c: &mut Criterion) {
     group.bench_function("streamdsl", |b| {
         b.iter(|| {
             n += 1;
-            let data = CheckpointData {
-                pipeline: pipeline.info().name.to_owned(),
-                fingerprint: pipeline
-                    .info()
-                    .fingerprint
-                    .iter()
-                    .map(|l| l.to_string())
-                    .collect(),
-                zero_time: 0,
-                batch_time: n * 1000,
-                inputs: Vec::new(),
-                state: pipeline.save_state().unwrap(),
-            };
-            black_box(ckpt.write(&data).unwrap());
+            black_box(streamdsl_checkpoint(&pipeline, &ckpt, n));
         })
     });
     let mut m = 0u64;
@@ -94,20 +100,7 @@ fn checkpoint(c: &mut Criterion) {
     for round in 0..30 {
         let started = std::time::Instant::now();
         n += 1;
-        let data = CheckpointData {
-            pipeline: pipeline.info().name.to_owned(),
-            fingerprint: pipeline
-                .info()
-                .fingerprint
-                .iter()
-                .map(|l| l.to_string())
-                .collect(),
-            zero_time: 0,
-            batch_time: n * 1000,
-            inputs: Vec::new(),
-            state: pipeline.save_state().unwrap(),
-        };
-        ckpt.write(&data).unwrap();
+        streamdsl_checkpoint(&pipeline, &ckpt, n);
         let ours_time = started.elapsed();
         let started = std::time::Instant::now();
         hand_written(&theirs, &map, round % 3);

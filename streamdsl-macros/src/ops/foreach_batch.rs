@@ -1,9 +1,9 @@
 //! `foreach_batch(async |time, batch| …)` or `foreach_batch(async |batch| …)`: an async
 //! function called with every batch and awaited before the batch is done.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, is_closure_with_params};
+use super::foreach_rdd::emit_callback;
+use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide};
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "foreach_batch",
@@ -14,26 +14,10 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (ctx, index, f, user, marker) = (
-        &call.ctx,
-        call.output_index,
-        &call.closure,
-        call.value(0),
-        &call.marker,
-    );
-    let with_time = user.is_some_and(|u| is_closure_with_params(u, 2));
-    let (check, invoke) = if with_time {
-        (
-            quote::quote!(check),
-            quote::quote!(#f(__out.time(), __batch)),
-        )
-    } else {
-        (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
-    };
-    quote_spanned!(call.span=>
-        let mut #f = ::streamdsl::__private::outputs::foreach_batch::#check(&#marker, #user);
-        #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::OutputResult::into_output_result(__out.block_on(#invoke))
-        });
+    emit_callback(
+        call,
+        batch,
+        quote::quote!(foreach_batch),
+        |invoke| quote::quote!(__out.block_on(#invoke)),
     )
 }

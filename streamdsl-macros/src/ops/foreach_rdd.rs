@@ -14,6 +14,19 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
+    emit_callback(call, batch, quote::quote!(foreach_rdd), |invoke| invoke)
+}
+
+/// A user function called with `(time, batch)` or `(batch)` (the closure's parameter count
+/// says which), checked by `outputs::<module>::check[_batch_only]`; `finish` turns the call into
+/// the output's result (`foreach_batch` awaits it). Shared by `foreach_rdd` and
+/// `foreach_batch`.
+pub fn emit_callback(
+    call: &OpCall,
+    batch: &TokenStream,
+    module: TokenStream,
+    finish: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
     let (ctx, index, f, user, marker) = (
         &call.ctx,
         call.output_index,
@@ -30,10 +43,11 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
     } else {
         (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
     };
+    let result = finish(invoke);
     quote_spanned!(call.span=>
-        let mut #f = ::streamdsl::__private::outputs::foreach_rdd::#check(&#marker, #user);
+        let mut #f = ::streamdsl::__private::outputs::#module::#check(&#marker, #user);
         #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::OutputResult::into_output_result(#invoke)
+            ::streamdsl::__private::OutputResult::into_output_result(#result)
         });
     )
 }
