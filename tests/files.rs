@@ -10,9 +10,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use streamdsl::inputs::TextFileStream;
 use streamdsl::prelude::*;
+
+mod common;
+use common::{Metrics, poll, poll_check};
 use streamdsl::{InvalidUtf8, Stopper};
 
 /// Every line delivered, with its batch time.
@@ -38,72 +41,6 @@ stream! {
         lines.foreach_rdd(|time, batch| {
             seen.lock().unwrap().extend(batch.iter().map(|l| (time.millis(), l.clone())));
         });
-    }
-}
-
-/// The batch metrics of a run.
-#[derive(Clone, Default)]
-struct Metrics(Arc<Mutex<Vec<BatchInfo>>>);
-
-impl StreamingListener for Metrics {
-    fn on_batch_completed(&mut self, info: &BatchInfo) {
-        self.0.lock().unwrap().push(info.clone());
-    }
-}
-
-impl Metrics {
-    fn batches(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    /// Counter `name` of the input `lines` as of the last batch.
-    fn counter(&self, name: &str) -> u64 {
-        self.0
-            .lock()
-            .unwrap()
-            .last()
-            .map_or(0, |info| info.counter("lines", name))
-    }
-
-    /// Every counter of the input `lines` as of the last batch.
-    fn counters(&self) -> BTreeMap<&'static str, u64> {
-        self.0
-            .lock()
-            .unwrap()
-            .last()
-            .map_or_else(BTreeMap::new, |info| {
-                info.input_counters
-                    .iter()
-                    .filter(|(input, _, _)| *input == "lines")
-                    .map(|(_, name, n)| (*name, *n))
-                    .collect()
-            })
-    }
-
-    /// Waits for `n` more batches to complete.
-    fn wait_batches(&self, n: usize) {
-        let target = self.batches() + n;
-        poll(&format!("{n} more batches"), || self.batches() >= target);
-    }
-}
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Polls `done` until it holds; fails after [`DEADLINE`].
-fn poll(what: &str, mut done: impl FnMut() -> bool) {
-    poll_check(|| if done() { Ok(()) } else { Err(what.to_owned()) });
-}
-
-/// Polls `check` until it is `Ok`; fails after [`DEADLINE`] with its last `Err`: what it
-/// waits for.
-fn poll_check(mut check: impl FnMut() -> Result<(), String>) {
-    let start = Instant::now();
-    while let Err(what) = check() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -16,6 +16,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use streamdsl::inputs::{ReceiverStream, SocketText};
 use streamdsl::prelude::*;
+
+mod common;
+use common::{DEADLINE, Metrics, poll, poll_check};
 use streamdsl::{InvalidUtf8, LongLines};
 
 /// Every line delivered.
@@ -32,48 +35,20 @@ stream! {
     }
 }
 
-/// The batch metrics of a run.
-#[derive(Clone, Default)]
-struct Metrics(Arc<Mutex<Vec<BatchInfo>>>);
-
-impl StreamingListener for Metrics {
-    fn on_batch_completed(&mut self, info: &BatchInfo) {
-        self.0.lock().unwrap().push(info.clone());
-    }
+/// What the socket tests wait for besides batches.
+trait Restarts {
+    fn batches_after_restarts(&self, n: u64) -> usize;
+    fn wait_restarts(&self, n: u64);
+    fn counters_but_restarts(&self) -> BTreeMap<&'static str, u64>;
 }
 
-impl Metrics {
-    /// Counter `name` of the input `lines` as of the last batch.
-    fn counter(&self, name: &str) -> u64 {
-        self.0
-            .lock()
-            .unwrap()
-            .last()
-            .map_or(0, |info| info.counter("lines", name))
-    }
-
+impl Restarts for Metrics {
     /// Every counter of the input `lines` as of the last batch, but `receiver_restarts`
     /// (which keeps growing while the server is away).
-    fn counters(&self) -> BTreeMap<&'static str, u64> {
-        self.0
-            .lock()
-            .unwrap()
-            .last()
-            .map_or_else(BTreeMap::new, |info| {
-                info.input_counters
-                    .iter()
-                    .filter(|(input, name, _)| *input == "lines" && *name != "receiver_restarts")
-                    .map(|(_, name, n)| (*name, *n))
-                    .collect()
-            })
-    }
-
-    /// Waits for `n` more batches to complete.
-    fn wait_batches(&self, n: usize) {
-        let target = self.0.lock().unwrap().len() + n;
-        poll(&format!("{n} more batches"), || {
-            self.0.lock().unwrap().len() >= target
-        });
+    fn counters_but_restarts(&self) -> BTreeMap<&'static str, u64> {
+        let mut counters = self.counters();
+        counters.remove("receiver_restarts");
+        counters
     }
 
     /// Batches completed whose counters show at least `n` receiver restarts.
@@ -95,26 +70,6 @@ impl Metrics {
             &format!("{n} receiver restarts and a batch after them"),
             || self.batches_after_restarts(n) >= 2,
         );
-    }
-}
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Polls `done` until it holds; fails after [`DEADLINE`].
-fn poll(what: &str, mut done: impl FnMut() -> bool) {
-    poll_check(|| if done() { Ok(()) } else { Err(what.to_owned()) });
-}
-
-/// Polls `check` until it is `Ok`; fails after [`DEADLINE`] with its last `Err`: what it
-/// waits for.
-fn poll_check(mut check: impl FnMut() -> Result<(), String>) {
-    let start = Instant::now();
-    while let Err(what) = check() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -200,7 +155,7 @@ fn serve_once(
     drop(conn);
     drop(listener);
     run.metrics.wait_restarts(1);
-    let result = (run.lines(), run.metrics.counters());
+    let result = (run.lines(), run.metrics.counters_but_restarts());
     run.stop();
     result
 }
@@ -269,7 +224,7 @@ fn a_server_that_closes_restarts_and_comes_back_is_reconnected_without_losing_li
     let expected: Vec<String> = first.iter().chain(&second).cloned().collect();
     assert_eq!(got, expected, "every line once, in order, without `\\r`");
     assert_eq!(
-        run.metrics.counters(),
+        run.metrics.counters_but_restarts(),
         BTreeMap::new(),
         "no line cut, dropped or invalid"
     );
@@ -359,7 +314,7 @@ fn invalid_utf8_with_fail_drops_the_connection_and_reconnects() {
     println!(
         "lines {:?}; counters {:?}, receiver restarts {}",
         run.lines(),
-        run.metrics.counters(),
+        run.metrics.counters_but_restarts(),
         run.metrics.counter("receiver_restarts")
     );
     assert_eq!(run.lines(), ["ok:0", "ok:2"]);

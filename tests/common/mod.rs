@@ -1,0 +1,76 @@
+//! What the integration tests of live inputs share: batch metrics and bounded polling.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use streamdsl::prelude::*;
+
+/// The batch metrics of a run.
+#[derive(Clone, Default)]
+pub struct Metrics(pub Arc<Mutex<Vec<BatchInfo>>>);
+
+impl StreamingListener for Metrics {
+    fn on_batch_completed(&mut self, info: &BatchInfo) {
+        self.0.lock().unwrap().push(info.clone());
+    }
+}
+
+impl Metrics {
+    /// Batches completed so far.
+    pub fn batches(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// Counter `name` of the input `lines` as of the last batch.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.0
+            .lock()
+            .unwrap()
+            .last()
+            .map_or(0, |info| info.counter("lines", name))
+    }
+
+    /// Every counter of the input `lines` as of the last batch.
+    pub fn counters(&self) -> BTreeMap<&'static str, u64> {
+        self.0
+            .lock()
+            .unwrap()
+            .last()
+            .map_or_else(BTreeMap::new, |info| {
+                info.input_counters
+                    .iter()
+                    .filter(|(input, _, _)| *input == "lines")
+                    .map(|(_, name, n)| (*name, *n))
+                    .collect()
+            })
+    }
+
+    /// Waits for `n` more batches to complete.
+    pub fn wait_batches(&self, n: usize) {
+        let target = self.batches() + n;
+        poll(&format!("{n} more batches"), || self.batches() >= target);
+    }
+}
+
+/// How long a test waits for anything.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Polls `done` until it holds; fails after [`DEADLINE`].
+pub fn poll(what: &str, mut done: impl FnMut() -> bool) {
+    poll_check(|| if done() { Ok(()) } else { Err(what.to_owned()) });
+}
+
+/// Polls `check` until it is `Ok`; fails after [`DEADLINE`] with its last `Err`: what it
+/// waits for.
+pub fn poll_check(mut check: impl FnMut() -> Result<(), String>) {
+    let start = Instant::now();
+    while let Err(what) = check() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
