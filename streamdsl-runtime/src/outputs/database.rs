@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// One value of a row, as bound to a statement.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum SqlValue {
     /// `NULL` (bound as a text NULL).
     Null,
@@ -38,6 +38,37 @@ pub enum SqlValue {
     Text(String),
     /// Bytes.
     Bytes(Vec<u8>),
+}
+
+/// Equality as the database sees keys: floats by their bits.
+impl PartialEq for SqlValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (SqlValue::Null, SqlValue::Null) => true,
+            (SqlValue::Bool(a), SqlValue::Bool(b)) => a == b,
+            (SqlValue::Int(a), SqlValue::Int(b)) => a == b,
+            (SqlValue::Float(a), SqlValue::Float(b)) => a.to_bits() == b.to_bits(),
+            (SqlValue::Text(a), SqlValue::Text(b)) => a == b,
+            (SqlValue::Bytes(a), SqlValue::Bytes(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for SqlValue {}
+
+impl std::hash::Hash for SqlValue {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            SqlValue::Null => {}
+            SqlValue::Bool(b) => b.hash(state),
+            SqlValue::Int(i) => i.hash(state),
+            SqlValue::Float(f) => f.to_bits().hash(state),
+            SqlValue::Text(t) => t.hash(state),
+            SqlValue::Bytes(b) => b.hash(state),
+        }
+    }
 }
 
 /// A value that can be a column of a database row.
@@ -290,51 +321,66 @@ pub fn write<T: ToRow>(
     let plan = sink.plan().map_err(|e| StopPipeline(e.into()))?;
     let width = sink.columns.len();
     let time = out.time().millis();
-    let mut rows = Vec::with_capacity(batch.len());
+    // All rows in one flat vector: no allocation per row.
+    let mut values = Vec::with_capacity(batch.len() * plan.columns.len());
     for record in batch.iter() {
-        let mut row = Vec::with_capacity(plan.columns.len());
+        let before = values.len();
         record
-            .to_row(&mut row)
+            .to_row(&mut values)
             .map_err(|e| StopPipeline(format!("a record cannot be written: {e}").into()))?;
-        if row.len() != width {
+        if values.len() - before != width {
             let message = format!(
                 "records have {} values but the sink has {width} columns {:?}",
-                row.len(),
+                values.len() - before,
                 sink.columns
             );
             return Err(StopPipeline(message.into()).into());
         }
         if sink.batch_time_column.is_some() {
-            row.push(SqlValue::Int(time));
+            values.push(SqlValue::Int(time));
         }
-        rows.push(row);
     }
     if !plan.key.is_empty() {
-        rows = last_per_key(rows, &plan);
+        values = last_per_key(values, &plan);
     }
     let output = format!("{index}:{}", plan.table);
     let pipeline = out.pipeline();
-    out.block_on(sink.write_with_retries(pipeline, &output, time, &plan, &rows))
+    out.block_on(sink.write_with_retries(pipeline, &output, time, &plan, &values))
 }
 
-/// Rows with distinct keys, the last of each key kept (PostgreSQL refuses an upsert that
-/// touches a row twice).
-fn last_per_key(rows: Vec<Vec<SqlValue>>, plan: &Plan) -> Vec<Vec<SqlValue>> {
+/// The rows (flat, `plan.columns.len()` values each) with distinct keys, the last of each key
+/// kept (PostgreSQL refuses an upsert that touches a row twice).
+fn last_per_key(values: Vec<SqlValue>, plan: &Plan) -> Vec<SqlValue> {
+    let width = plan.columns.len();
     let key_at: Vec<usize> = plan
         .key
         .iter()
         .filter_map(|k| plan.columns.iter().position(|c| c == k))
         .collect();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut kept: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let key = format!("{:?}", key_at.iter().map(|&i| &row[i]).collect::<Vec<_>>());
-        if let Some(earlier) = seen.insert(key, kept.len()) {
-            kept[earlier] = None;
+    let rows = values.len() / width;
+    let mut keep = vec![false; rows];
+    let distinct = {
+        let mut last: std::collections::HashMap<smallvec::SmallVec<[&SqlValue; 2]>, usize> =
+            std::collections::HashMap::with_capacity(rows);
+        for (r, row) in values.chunks(width).enumerate() {
+            last.insert(key_at.iter().map(|&i| &row[i]).collect(), r);
         }
-        kept.push(Some(row));
+        let distinct = last.len();
+        for r in last.into_values() {
+            keep[r] = true;
+        }
+        distinct
+    };
+    if distinct == rows {
+        return values;
     }
-    kept.into_iter().flatten().collect()
+    let mut kept = Vec::with_capacity(values.len());
+    for (r, value) in values.into_iter().enumerate() {
+        if keep[r / width] {
+            kept.push(value);
+        }
+    }
+    kept
 }
 
 impl DatabaseSink {
@@ -344,7 +390,7 @@ impl DatabaseSink {
         output: &str,
         time: i64,
         plan: &Plan,
-        rows: &[Vec<SqlValue>],
+        rows: &[SqlValue],
     ) -> Result<(), BoxError> {
         let mut backoff = self.first_backoff;
         let mut attempt = 0u32;
@@ -404,21 +450,18 @@ mod sql {
     /// How a dialect writes what differs.
     pub(super) struct Dialect {
         pub(super) quote: char,
-        pub(super) placeholder: fn(usize) -> String,
         pub(super) marker_table: &'static str,
         pub(super) insert_marker: &'static str,
     }
 
     pub(super) const MYSQL: Dialect = Dialect {
         quote: '`',
-        placeholder: |_| "?".to_owned(),
         marker_table: "CREATE TABLE IF NOT EXISTS streamdsl_batches (pipeline VARCHAR(190) NOT NULL, output VARCHAR(190) NOT NULL, batch_time BIGINT NOT NULL, PRIMARY KEY (pipeline, output, batch_time))",
         insert_marker: "INSERT IGNORE INTO streamdsl_batches (pipeline, output, batch_time) VALUES (?, ?, ?)",
     };
 
     pub(super) const POSTGRES: Dialect = Dialect {
         quote: '"',
-        placeholder: |i| format!("${i}"),
         marker_table: "CREATE TABLE IF NOT EXISTS streamdsl_batches (pipeline TEXT NOT NULL, output TEXT NOT NULL, batch_time BIGINT NOT NULL, PRIMARY KEY (pipeline, output, batch_time))",
         insert_marker: "INSERT INTO streamdsl_batches (pipeline, output, batch_time) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     };
@@ -430,6 +473,7 @@ mod sql {
 
         /// `INSERT INTO t (a, b) VALUES (…), (…) [upsert clause]` for `rows` rows.
         pub(super) fn insert(&self, plan: &Plan, rows: usize) -> String {
+            use std::fmt::Write;
             let columns: Vec<String> = plan.columns.iter().map(|c| self.quoted(c)).collect();
             let width = columns.len();
             let mut sql = format!(
@@ -437,15 +481,19 @@ mod sql {
                 self.quoted(&plan.table),
                 columns.join(", ")
             );
+            sql.reserve(rows * width * 8);
             for r in 0..rows {
-                if r > 0 {
-                    sql.push_str(", ");
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..width {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    if self.quote == '`' {
+                        sql.push('?');
+                    } else {
+                        let _ = write!(sql, "${}", r * width + c + 1);
+                    }
                 }
-                let values: Vec<String> = (1..=width)
-                    .map(|c| (self.placeholder)(r * width + c))
-                    .collect();
-                sql.push('(');
-                sql.push_str(&values.join(", "));
                 sql.push(')');
             }
             if !plan.key.is_empty() {
@@ -635,10 +683,22 @@ mod driver {
                 return Ok(false);
             }
             crate::checkpoint::crash_point("database-marker-written");
-            for chunk in $rows.chunks(super::sql::rows_per_statement($plan.columns.len())) {
-                let sql = $dialect.insert($plan, chunk.len());
-                let mut query = sqlx::query(&sql);
-                for value in chunk.iter().flatten() {
+            let width = $plan.columns.len();
+            let per_statement = super::sql::rows_per_statement(width);
+            // The statement text depends only on its row count: made once per size.
+            let mut statements: Vec<(usize, String)> = Vec::new();
+            for chunk in $rows.chunks(per_statement * width) {
+                let rows = chunk.len() / width;
+                if !statements.iter().any(|(n, _)| *n == rows) {
+                    statements.push((rows, $dialect.insert($plan, rows)));
+                }
+                let sql = &statements
+                    .iter()
+                    .find(|(n, _)| *n == rows)
+                    .expect("made above")
+                    .1;
+                let mut query = sqlx::query(sql);
+                for value in chunk {
                     query = bind_value!(query, value);
                 }
                 query.execute(&mut *tx).await?;
@@ -683,7 +743,7 @@ mod driver {
         _: &str,
         _: i64,
         _: &Plan,
-        _: &[Vec<SqlValue>],
+        _: &[SqlValue],
     ) -> Result<bool, Failure> {
         match *pool {}
     }
@@ -696,7 +756,7 @@ mod driver {
         output: &str,
         time: i64,
         plan: &Plan,
-        rows: &[Vec<SqlValue>],
+        rows: &[SqlValue],
     ) -> Result<bool, Failure> {
         match pool {
             #[cfg(feature = "mysql")]
@@ -747,8 +807,8 @@ mod tests {
         };
         let row = |k: &str, v: i64| vec![SqlValue::Text(k.into()), SqlValue::Int(v)];
         assert_eq!(
-            last_per_key(vec![row("a", 1), row("b", 2), row("a", 3)], &plan),
-            [row("b", 2), row("a", 3)]
+            last_per_key([row("a", 1), row("b", 2), row("a", 3)].concat(), &plan),
+            [row("b", 2), row("a", 3)].concat()
         );
     }
 }
