@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 /// A source that pushes records (Spark's custom receivers).
 ///
@@ -63,7 +63,10 @@ const CHUNK: usize = 1024;
 /// Where a receiver pushes its records.
 pub struct ReceiverOutput<T> {
     chunk: Vec<T>,
-    sender: mpsc::Sender<Chunk<T>>,
+    sender: mpsc::UnboundedSender<Chunk<T>>,
+    /// One permit per record the buffer has room for (the bound is in records, not chunks).
+    space: Arc<Semaphore>,
+    limit: u32,
     shared: Arc<ReceiverShared>,
     rate: Option<RateLimit>,
     wal: Option<Wal<T>>,
@@ -73,6 +76,7 @@ pub struct ReceiverOutput<T> {
 struct Chunk<T> {
     first_seq: u64,
     records: Vec<T>,
+    permits: u32,
 }
 
 /// The pipeline stopped receiving.
@@ -110,7 +114,8 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(&mut self.chunk);
+        // The next chunk starts at full capacity: no regrowth 0, 4, 8, … 1024 per chunk.
+        let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         let first_seq = match &mut self.wal {
             Some(wal) => match wal.append(&records) {
                 Ok(seq) => seq,
@@ -124,12 +129,21 @@ impl<T: Send + 'static> ReceiverOutput<T> {
             },
             None => 0,
         };
+        let permits = (records.len() as u32).min(self.limit);
+        self.space
+            .acquire_many(permits)
+            .await
+            .map_err(|_| Stopped)?
+            .forget();
         self.shared
             .pending
             .fetch_add(records.len() as u64, Ordering::SeqCst);
         self.sender
-            .send(Chunk { first_seq, records })
-            .await
+            .send(Chunk {
+                first_seq,
+                records,
+                permits,
+            })
             .map_err(|_| Stopped)?;
         self.shared.wake.notify_waiters();
         Ok(())
@@ -210,6 +224,13 @@ impl ReceiverShared {
     }
 }
 
+impl<T> Drop for Running<T> {
+    fn drop(&mut self) {
+        // A receiver waiting for room gives up.
+        self.space.close();
+    }
+}
+
 /// An input fed by a [`Receiver`]; see [`receiver_stream`].
 pub struct ReceiverStream<R: Receiver> {
     receiver: Option<R>,
@@ -222,7 +243,8 @@ pub struct ReceiverStream<R: Receiver> {
 }
 
 struct Running<T> {
-    receiver: mpsc::Receiver<Chunk<T>>,
+    receiver: mpsc::UnboundedReceiver<Chunk<T>>,
+    space: Arc<Semaphore>,
     shared: Arc<ReceiverShared>,
     /// Write-ahead log sequence of the next record to take into a batch: the input's position.
     next_seq: u64,
@@ -234,12 +256,12 @@ struct Running<T> {
     checkpointed: u64,
 }
 
-/// An input fed by `receiver`: buffer of 64 k records, no rate limit, 2 s restart delay.
+/// An input fed by `receiver`: buffer of 256 k records, no rate limit, 2 s restart delay.
 pub fn receiver_stream<R: Receiver>(receiver: R) -> ReceiverStream<R> {
     ReceiverStream {
         description: receiver.describe(),
         receiver: Some(receiver),
-        buffer_records: 64 * CHUNK,
+        buffer_records: 256 * CHUNK,
         max_rate: None,
         restart_delay: Duration::from_secs(2),
         wal_codec: None,
@@ -257,8 +279,9 @@ impl<R: Receiver> ReceiverStream<R> {
         self
     }
 
-    /// At most `records` are buffered between the receiver and the pipeline; a full buffer
-    /// makes the receiver wait.
+    /// At most `records` are buffered between the receiver and the pipeline (default 256 k);
+    /// a full buffer makes the receiver wait. Since a batch takes what the buffer holds, this
+    /// also caps the input's rate at `records` per batch interval.
     pub fn buffer(mut self, records: usize) -> Self {
         self.buffer_records = records.max(1);
         self
@@ -300,10 +323,16 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
             return Err("receiver already started".into());
         };
         let restored = self.running.as_ref().map_or(0, |r| r.next_seq);
-        let (sender, chunks) = mpsc::channel(self.buffer_records.div_ceil(CHUNK).max(1));
+        let (sender, chunks) = mpsc::unbounded_channel();
+        let limit = self
+            .buffer_records
+            .min(Semaphore::MAX_PERMITS)
+            .min(u32::MAX as usize) as u32;
+        let space = Arc::new(Semaphore::new(limit as usize));
         let shared = Arc::new(ReceiverShared::default());
         let mut running = Running {
             receiver: chunks,
+            space: Arc::clone(&space),
             shared: Arc::clone(&shared),
             next_seq: restored,
             replay: Vec::new(),
@@ -330,6 +359,8 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         let mut out = ReceiverOutput {
             chunk: Vec::with_capacity(CHUNK),
             sender,
+            space,
+            limit,
             shared: Arc::clone(&shared),
             rate: self.max_rate.map(|per_second| RateLimit {
                 per_second,
@@ -373,10 +404,14 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         };
         let mut records = std::mem::take(&mut running.replay);
         running.next_seq += records.len() as u64;
+        records.reserve(running.shared.pending.load(Ordering::SeqCst) as usize);
+        let mut permits = 0;
         while let Ok(chunk) = running.receiver.try_recv() {
             running.next_seq = chunk.first_seq + chunk.records.len() as u64;
+            permits += chunk.permits as usize;
             records.extend(chunk.records);
         }
+        running.space.add_permits(permits);
         running
             .shared
             .pending
@@ -421,9 +456,10 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         match position {
             InputPosition::Log { next } if self.wal_codec.is_some() => {
                 // Remembered for `start`, which replays the log from there.
-                let (_, chunks) = mpsc::channel(1);
+                let (_, chunks) = mpsc::unbounded_channel();
                 self.running = Some(Running {
                     receiver: chunks,
+                    space: Arc::new(Semaphore::new(0)),
                     shared: Arc::default(),
                     next_seq: *next,
                     replay: Vec::new(),

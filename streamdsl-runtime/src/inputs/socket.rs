@@ -2,7 +2,7 @@
 //! e.g. one started with `nc -lk 9999`.
 
 use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
-use super::text::{InvalidUtf8, decode_line, trim_cr};
+use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
 use crate::BoxError;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -185,12 +185,24 @@ impl Receiver for SocketText {
                 out.flush().await?;
                 return Err(format!("{address} closed the connection").into());
             }
-            let mut rest = &buffer[..read];
-            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-                self.take(&mut line, &rest[..end], true, out).await?;
-                rest = &rest[end + 1..];
+            let received = &buffer[..read];
+            // Validated once for the whole read: whole lines inside the valid part need no
+            // check of their own (a character cut by the end of the read ends the valid part).
+            let valid = std::str::from_utf8(received).map_or_else(|e| e.valid_up_to(), str::len);
+            let text = std::str::from_utf8(&received[..valid]).unwrap_or_default();
+            let mut at = 0;
+            while let Some(end) = find_newline(&received[at..]).map(|n| at + n) {
+                let fast = end <= valid && line.bytes.is_empty() && !line.skipping;
+                let whole = &text.get(at..end).unwrap_or_default();
+                let whole = whole.strip_suffix('\r').unwrap_or(whole);
+                if fast && whole.len() <= self.max_line_bytes {
+                    out.push(whole.to_owned()).await?;
+                } else {
+                    self.take(&mut line, &received[at..end], true, out).await?;
+                }
+                at = end + 1;
             }
-            self.take(&mut line, rest, false, out).await?;
+            self.take(&mut line, &received[at..], false, out).await?;
             out.flush().await?;
         }
     }

@@ -31,6 +31,16 @@ pub(crate) fn decode_line(
     }
 }
 
+/// The position of the first `'\n'` in `bytes` (libc's vectorized `memchr`, not a byte loop).
+pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
+    if bytes.is_empty() {
+        return None;
+    }
+    // SAFETY: the pointer and length describe `bytes`; memchr reads only within them.
+    let found = unsafe { libc::memchr(bytes.as_ptr().cast(), i32::from(b'\n'), bytes.len()) };
+    (!found.is_null()).then(|| found as usize - bytes.as_ptr() as usize)
+}
+
 /// `line` without a trailing `\r` (lines end with `\n` or `\r\n`).
 pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
