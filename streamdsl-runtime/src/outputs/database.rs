@@ -163,6 +163,7 @@ pub struct DatabaseSink {
     first_backoff: Duration,
     wait_on_failure: bool,
     max_connections: u32,
+    attempt_timeout: Duration,
     pool: tokio::sync::OnceCell<driver::Pool>,
     marker_table_ready: AtomicBool,
 }
@@ -219,6 +220,7 @@ impl DatabaseSink {
             first_backoff: Duration::from_millis(200),
             wait_on_failure: false,
             max_connections: 4,
+            attempt_timeout: Duration::from_secs(30),
             pool: tokio::sync::OnceCell::new(),
             marker_table_ready: AtomicBool::new(false),
         }
@@ -262,6 +264,14 @@ impl DatabaseSink {
     /// pipeline; later batches wait.
     pub fn wait_on_failure(mut self) -> Self {
         self.wait_on_failure = true;
+        self
+    }
+
+    /// How long one attempt to write a batch (connecting included) may take before it counts
+    /// as failed and is retried (default 30 s): a server that stops answering does not hang
+    /// the pipeline.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
         self
     }
 
@@ -395,7 +405,7 @@ impl DatabaseSink {
         let mut backoff = self.first_backoff;
         let mut attempt = 0u32;
         loop {
-            let result = async {
+            let attempt_write = async {
                 let pool = self
                     .pool
                     .get_or_try_init(|| driver::connect(&self.url, self.max_connections))
@@ -405,8 +415,17 @@ impl DatabaseSink {
                     self.marker_table_ready.store(true, Ordering::SeqCst);
                 }
                 driver::write_batch(pool, pipeline, output, time, plan, rows).await
-            }
-            .await;
+            };
+            // A server that accepts connections but does not answer must not hang the
+            // pipeline. A transaction cut off here is rolled back by the server; if its commit
+            // did land, the retry finds the batch's marker and skips it.
+            let result = match tokio::time::timeout(self.attempt_timeout, attempt_write).await {
+                Ok(result) => result,
+                Err(_) => Err(driver::Failure::Transient(format!(
+                    "no answer from the server within {} s",
+                    self.attempt_timeout.as_secs()
+                ))),
+            };
             let error = match result {
                 Ok(written) => {
                     if !written {
