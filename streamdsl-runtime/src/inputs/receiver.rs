@@ -145,7 +145,6 @@ impl<T: Send + 'static> ReceiverOutput<T> {
                 permits,
             })
             .map_err(|_| Stopped)?;
-        self.shared.wake.notify_waiters();
         Ok(())
     }
 
@@ -206,7 +205,6 @@ impl RateLimit {
 struct ReceiverShared {
     stopping: AtomicBool,
     stop: Notify,
-    wake: Notify,
     /// Records handed over and not yet taken into a batch.
     pending: AtomicU64,
     /// Whether the task has ended for good (source finished or stopped).
