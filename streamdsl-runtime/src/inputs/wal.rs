@@ -14,7 +14,7 @@ const SEGMENT_BYTES: u64 = 16 << 20;
 
 /// How records become bytes and back.
 pub(crate) struct WalCodec<T> {
-    encode: fn(&T, &mut Vec<u8>),
+    encode: fn(&T, &mut Vec<u8>) -> Result<(), String>,
     decode: fn(&[u8]) -> Result<T, String>,
 }
 
@@ -31,9 +31,9 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> WalCodec<T> {
     pub(crate) fn postcard() -> Self {
         WalCodec {
             encode: |record, out| {
-                let bytes =
-                    postcard::to_stdvec(record).expect("records of a logged input serialize");
+                let bytes = postcard::to_stdvec(record).map_err(|e| e.to_string())?;
                 out.extend_from_slice(&bytes);
+                Ok(())
             },
             decode: |bytes| postcard::from_bytes(bytes).map_err(|e| e.to_string()),
         }
@@ -118,7 +118,7 @@ impl<T> Wal<T> {
         let mut out = Vec::new();
         for record in records {
             self.frame.clear();
-            (self.codec.encode)(record, &mut self.frame);
+            (self.codec.encode)(record, &mut self.frame).map_err(io::Error::other)?;
             out.extend_from_slice(&(self.frame.len() as u32).to_le_bytes());
             out.extend_from_slice(&crc32fast::hash(&self.frame).to_le_bytes());
             out.extend_from_slice(&self.frame);
