@@ -34,6 +34,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use streamdsl::prelude::*;
 use tokio::io::AsyncBufReadExt;
 
+mod common;
+use common::SplitMix64;
+
 /// Text sent through the socket per run.
 const SOCKET_BYTES: usize = 64 << 20;
 /// Files in the file-input directory, and the size of each.
@@ -126,24 +129,6 @@ struct Timing {
 
 /// A measured side: its name and one timed run.
 type Side<'a> = (&'static str, Box<dyn Fn() -> Timing + 'a>);
-
-/// SplitMix64: a tiny deterministic PRNG, plenty for test data.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
 
 /// Generated text lines, each ended by `'\n'`.
 struct Text {

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
+mod common;
+use common::ZipfWords;
+
 /// Distinct words.
 const VOCAB: usize = 10_000;
 /// `(word, 1)` pairs per batch.
@@ -93,75 +96,13 @@ stream! {
     }
 }
 
-/// SplitMix64: a tiny deterministic PRNG, plenty for test data.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
-
-/// `VOCAB` distinct lowercase words, lengths 2..=14 weighted as in `benches/word_count.rs`.
-fn vocabulary(rng: &mut SplitMix64) -> Vec<String> {
-    const LEN_WEIGHTS: [u64; 13] = [3, 6, 9, 11, 12, 12, 11, 9, 7, 5, 3, 2, 1];
-    let total: u64 = LEN_WEIGHTS.iter().sum();
-    let mut seen = std::collections::HashSet::with_capacity(VOCAB);
-    let mut vocab = Vec::with_capacity(VOCAB);
-    while vocab.len() < VOCAB {
-        let mut pick = rng.below(total);
-        let mut len = 2;
-        for &w in &LEN_WEIGHTS {
-            if pick < w {
-                break;
-            }
-            pick -= w;
-            len += 1;
-        }
-        let word: String = (0..len)
-            .map(|_| char::from(b'a' + rng.below(26) as u8))
-            .collect();
-        if seen.insert(word.clone()) {
-            vocab.push(word);
-        }
-    }
-    vocab
-}
-
 /// `VARIANTS` batches of `PAIRS` Zipf-distributed `(word, 1)` pairs.
 fn generate_batches() -> Vec<Pairs> {
-    let mut rng = SplitMix64(SEED);
-    let vocab = vocabulary(&mut rng);
-    // Cumulative Zipf weights by rank; a token is the first rank whose weight exceeds u·total.
-    let cdf: Vec<f64> = (1..=VOCAB)
-        .scan(0.0, |acc, r| {
-            *acc += 1.0 / (r as f64).powf(ZIPF_S);
-            Some(*acc)
-        })
-        .collect();
-    let total = cdf[VOCAB - 1];
+    let mut words = ZipfWords::new(SEED, VOCAB, ZIPF_S);
     (0..VARIANTS)
         .map(|_| {
             (0..PAIRS)
-                .map(|_| {
-                    let x = rng.next_f64() * total;
-                    let rank = cdf.partition_point(|&c| c <= x).min(VOCAB - 1);
-                    (vocab[rank].clone(), 1)
-                })
+                .map(|_| (words.next_word().to_owned(), 1))
                 .collect()
         })
         .collect()
