@@ -148,3 +148,45 @@ remove_marked_dir() {
     die "refusing to remove $d: it has no $DB_MARKER file (not made by these scripts)"
   fi
 }
+
+# Stop the server whose pid is in pid_file, only if /proc/PID/cmdline shows program with the
+# data-dir argument (guards against PID reuse): the polite signal first, then KILL after
+# $DB_STOP_TIMEOUT_S seconds. Safe when nothing runs. Status 1 if a server may be left up.
+stop_server() { # stop_server pid_file program data_dir_arg signal
+  local pid_file=$1 program=$2 data_arg=$3 signal=$4 pid cmd t0 deadline
+  if [ ! -f "$pid_file" ]; then
+    log "no pid file ($pid_file): nothing to stop"
+    return 0
+  fi
+  pid=$(cat "$pid_file")
+  if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
+    log "pid file $pid_file does not hold a pid: '$pid'"
+    return 1
+  fi
+  if ! pid_alive "$pid"; then
+    log "pid $pid is not running"
+    return 0
+  fi
+  if ! cmd=$(live_cmdline "$pid"); then
+    log "pid $pid has exited"
+    return 0
+  fi
+  if [[ "$cmd" != *"$program "* || "$cmd" != *" $data_arg "* ]]; then
+    log "pid $pid is not our $program (${cmd:0:120}); leaving it alone"
+    return 1
+  fi
+  t0=$(now_ms)
+  kill -"$signal" "$pid" 2>/dev/null || true
+  deadline=$((t0 + DB_STOP_TIMEOUT_S * 1000))
+  while pid_alive "$pid" && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+  if pid_alive "$pid"; then
+    log "pid $pid still up ${DB_STOP_TIMEOUT_S}s after $signal; sending KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+  fi
+  if pid_alive "$pid"; then
+    log "pid $pid still alive after KILL"
+    return 1
+  fi
+  log "stopped pid $pid in $(($(now_ms) - t0)) ms"
+}
