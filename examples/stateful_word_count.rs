@@ -56,29 +56,13 @@ const BATCHES: &[&[&str]] = &[
     &["spark spark spark"],
 ];
 
-/// The checkpoint directory, emptied first: a pipeline started on a directory holding its
-/// checkpoint resumes from it (Spark's `getOrCreate`), and this demo starts afresh each run.
-fn fresh_checkpoint_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir()
-        .join("streamdsl-examples")
-        .join("stateful_word_count");
-    if let Err(e) = std::fs::remove_dir_all(&dir)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        panic!(
-            "cannot empty the checkpoint directory {}: {e}",
-            dir.display()
-        );
-    }
-    dir
-}
-
 fn main() -> streamdsl::Result<()> {
     let args = Args::parse();
     common::init_logging();
     let pipeline =
         StatefulWordCount::new().initial_running_counts([("hello".into(), 1), ("world".into(), 1)]);
-    let context = StreamingContext::new().checkpoint_dir(fresh_checkpoint_dir());
+    let context =
+        StreamingContext::new().checkpoint_dir(common::fresh_checkpoint_dir("stateful_word_count"));
     if let (Some(host), Some(port)) = (args.host, args.port) {
         // Until Ctrl-C.
         return context.run(pipeline.lines(socket_text_stream(host, port)));
