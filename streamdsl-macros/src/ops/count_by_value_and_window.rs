@@ -2,7 +2,8 @@
 //! last `w`, every `s`; counts kept up to date as batches enter and leave.
 
 use super::{
-    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+    Codegen, OpCall, OperatorSpec, StateTypeInputs, Stateful, WINDOW_ARGS, WINDOW_ARGS_SLIDE,
+    annotated,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -10,14 +11,8 @@ use quote::quote_spanned;
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "count_by_value_and_window",
     spark_name: "countByValueAndWindow",
-    args: &[
-        ArgSpec::required("window", ArgKind::Duration),
-        ArgSpec::optional("slide", ArgKind::Duration),
-    ],
-    slide: Slide::Windowed {
-        window: 0,
-        slide: 1,
-    },
+    args: WINDOW_ARGS,
+    slide: WINDOW_ARGS_SLIDE,
     codegen: Codegen::Stateful(Stateful {
         state_type,
         needs_checkpoint: |_| true,

@@ -1,20 +1,16 @@
 //! `count_by_window(w[, s])`: the number of records in the last `w`, every `s` (0 when empty).
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful};
+use super::{
+    Codegen, OpCall, OperatorSpec, StateTypeInputs, Stateful, WINDOW_ARGS, WINDOW_ARGS_SLIDE,
+};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "count_by_window",
     spark_name: "countByWindow",
-    args: &[
-        ArgSpec::required("window", ArgKind::Duration),
-        ArgSpec::optional("slide", ArgKind::Duration),
-    ],
-    slide: Slide::Windowed {
-        window: 0,
-        slide: 1,
-    },
+    args: WINDOW_ARGS,
+    slide: WINDOW_ARGS_SLIDE,
     codegen: Codegen::Stateful(Stateful {
         state_type,
         needs_checkpoint: |_| true,

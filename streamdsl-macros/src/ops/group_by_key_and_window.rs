@@ -1,7 +1,8 @@
 //! `group_by_key_and_window(w[, s])`: per key, the values of the last `w`, every `s`.
 
 use super::{
-    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+    Codegen, OpCall, OperatorSpec, StateTypeInputs, Stateful, WINDOW_ARGS, WINDOW_ARGS_SLIDE,
+    annotated,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -9,14 +10,8 @@ use quote::quote_spanned;
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "group_by_key_and_window",
     spark_name: "groupByKeyAndWindow",
-    args: &[
-        ArgSpec::required("window", ArgKind::Duration),
-        ArgSpec::optional("slide", ArgKind::Duration),
-    ],
-    slide: Slide::Windowed {
-        window: 0,
-        slide: 1,
-    },
+    args: WINDOW_ARGS,
+    slide: WINDOW_ARGS_SLIDE,
     codegen: Codegen::Stateful(Stateful {
         state_type,
         needs_checkpoint: |_| false,

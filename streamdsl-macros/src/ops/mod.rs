@@ -102,6 +102,18 @@ pub enum Slide {
     Windowed { window: usize, slide: usize },
 }
 
+/// The arguments of the operators that take only a window: `(window, slide?)`.
+pub const WINDOW_ARGS: &[ArgSpec] = &[
+    ArgSpec::required("window", ArgKind::Duration),
+    ArgSpec::optional("slide", ArgKind::Duration),
+];
+
+/// The slide of an operator whose arguments are [`WINDOW_ARGS`].
+pub const WINDOW_ARGS_SLIDE: Slide = Slide::Windowed {
+    window: 0,
+    slide: 1,
+};
+
 impl OperatorSpec {
     pub fn is_output(&self) -> bool {
         matches!(self.codegen, Codegen::Output(_))

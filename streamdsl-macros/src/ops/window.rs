@@ -1,7 +1,8 @@
 //! `window(w[, s])`: the records of the parent's batches in the last `w`, every `s`.
 
 use super::{
-    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+    Codegen, OpCall, OperatorSpec, StateTypeInputs, Stateful, WINDOW_ARGS, WINDOW_ARGS_SLIDE,
+    annotated,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -9,14 +10,8 @@ use quote::quote_spanned;
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "window",
     spark_name: "window",
-    args: &[
-        ArgSpec::required("window", ArgKind::Duration),
-        ArgSpec::optional("slide", ArgKind::Duration),
-    ],
-    slide: Slide::Windowed {
-        window: 0,
-        slide: 1,
-    },
+    args: WINDOW_ARGS,
+    slide: WINDOW_ARGS_SLIDE,
     codegen: Codegen::Stateful(Stateful {
         state_type,
         needs_checkpoint: |_| false,
