@@ -9,7 +9,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/env.sh"
 
 rc=0
-stop_server "$MARIADB_PID_FILE" mariadbd "--datadir=$MARIADB_DIR/data" TERM || rc=1
+stop_server "$MARIADB_PID_FILE" mariadbd "--datadir=$MARIADB_DIR/data" TERM "$DB_STOP_TIMEOUT_S" || rc=1
 
 if [ "$rc" -eq 0 ]; then
   rm -f "$MARIADB_PID_FILE" "$MARIADB_URL_FILE"

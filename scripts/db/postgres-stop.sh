@@ -14,7 +14,7 @@ source "$HERE/env.sh"
 
 DATA=$(cat "$POSTGRES_DIR/datadir" 2>/dev/null || echo "$POSTGRES_DIR/data")
 rc=0
-stop_server "$POSTGRES_PID_FILE" postgres "-D $DATA" INT || rc=1
+stop_server "$POSTGRES_PID_FILE" postgres "-D $DATA" INT "$DB_STOP_TIMEOUT_S" || rc=1
 
 if [ "$rc" -eq 0 ]; then
   rm -f "$POSTGRES_PID_FILE" "$POSTGRES_URL_FILE"

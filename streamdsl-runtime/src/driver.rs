@@ -127,7 +127,11 @@ pub(crate) struct Driver<P: Pipeline> {
 
 impl<P: Pipeline> Driver<P> {
     pub(crate) fn start_inputs(&mut self) -> Result<(), Error> {
-        let ctx = InputContext::new(self.runtime.handle().clone(), self.checkpoint_dir.clone());
+        let ctx = InputContext::new(
+            self.runtime.handle().clone(),
+            self.checkpoint_dir.clone(),
+            self.info.batch_interval,
+        );
         self.inputs.start(&ctx)
     }
 
@@ -166,6 +170,7 @@ impl<P: Pipeline> Driver<P> {
             {
                 self.checkpoint(time);
             }
+            self.inputs.batch_completed(time);
             let drained = !self.inputs.any_pending();
             if graceful_deadline.is_some_and(|deadline| drained || time >= deadline) {
                 break;
@@ -247,7 +252,14 @@ impl<P: Pipeline> Driver<P> {
         let processing_start = self.config.clock.now();
         let started = Instant::now();
         let mut input_records = Vec::new();
-        let batches = self.inputs.next_batches(time, &mut input_records);
+        let batches = match self.inputs.next_batches(time, &mut input_records) {
+            Ok(batches) => batches,
+            Err(e) => {
+                tracing::error!(pipeline = self.info.name, batch_time = %time, error = %e, "input failed; stopping");
+                self.shared.report([e]);
+                return false;
+            }
+        };
         let settings = BatchSettings {
             info: self.info,
             runtime: self.runtime.handle(),

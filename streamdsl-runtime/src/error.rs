@@ -81,6 +81,23 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// An input could not deliver a batch (e.g. a Kafka record that fails to decode with
+    /// the `Fail` policy); the pipeline stopped before running the batch, so its state and
+    /// checkpoint stay at the previous batch and a restart reads the same records again.
+    #[error(
+        "input `{input}` of pipeline `{pipeline}` failed batch {time}; the pipeline stopped before running it: {source}"
+    )]
+    InputBatchFailed {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The input.
+        input: &'static str,
+        /// The batch.
+        time: Time,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
     /// A pipeline that checkpoints was started without a checkpoint directory.
     #[error(
         "pipeline `{pipeline}` keeps state ({stateful}) and checkpoints it, but no checkpoint directory is set; \

@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use streamdsl::prelude::*;
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
+
 /// The batch metrics of a run.
 #[derive(Clone, Default)]
 pub struct Metrics(pub Arc<Mutex<Vec<BatchInfo>>>);
@@ -25,11 +28,16 @@ impl Metrics {
 
     /// Counter `name` of the input `lines` as of the last batch.
     pub fn counter(&self, name: &str) -> u64 {
+        self.input_counter("lines", name)
+    }
+
+    /// Counter `name` of `input` as of the last batch.
+    pub fn input_counter(&self, input: &str, name: &str) -> u64 {
         self.0
             .lock()
             .unwrap()
             .last()
-            .map_or(0, |info| info.counter("lines", name))
+            .map_or(0, |info| info.counter(input, name))
     }
 
     /// Every counter of the input `lines` as of the last batch.

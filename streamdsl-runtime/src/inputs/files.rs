@@ -152,7 +152,7 @@ impl InputStream<String> for TextFileStream {
         Ok(())
     }
 
-    fn next_batch(&mut self, time: Time) -> Batch<String> {
+    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
         let threshold = self
             .initial_threshold_ms
             .max(time.millis() - self.remember_ms);
@@ -161,7 +161,7 @@ impl InputStream<String> for TextFileStream {
             Err(e) => {
                 let dir = self.dir.display().to_string();
                 self.skip(&dir, "directory_unreadable", &e.to_string());
-                return Batch::empty();
+                return Ok(Batch::empty());
             }
         };
         let mut selected: Vec<(i64, String, PathBuf)> = Vec::new();
@@ -224,7 +224,7 @@ impl InputStream<String> for TextFileStream {
         }
         // Files older than the window can never be selected again.
         self.seen.retain(|_, modified| *modified > threshold);
-        Batch::from(lines)
+        Ok(Batch::from(lines))
     }
 
     fn position(&mut self) -> Option<InputPosition> {

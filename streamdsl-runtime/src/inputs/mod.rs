@@ -1,7 +1,9 @@
 //! Inputs: where a pipeline's records come from. Each `input` of a pipeline is bound at run
-//! time to an [`InputStream`]: a queue now; files, sockets and Kafka implement the same trait.
+//! time to an [`InputStream`]: queues, files, sockets (receivers) and Kafka implement it.
 
 mod files;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 mod queue;
 mod receiver;
 mod socket;
@@ -9,11 +11,14 @@ mod text;
 mod wal;
 
 pub use files::{TextFileStream, text_file_stream};
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaConfig, KafkaStream, kafka_stream};
 pub use queue::{QueueFeeder, QueueStream, queue_stream};
 pub use receiver::{Receiver, ReceiverOutput, ReceiverStream, Stopped, receiver_stream};
 pub use socket::{LongLines, SocketText, socket_text_stream};
 pub use text::InvalidUtf8;
 
+use crate::BoxError;
 use crate::error::{Error, Result};
 use crate::{Batch, Time};
 
@@ -26,12 +31,18 @@ pub trait InputStream<T>: Send + 'static {
     fn describe(&self) -> String;
 
     /// Called once before the first batch, with the runtime the input may spawn tasks on.
-    fn start(&mut self, _ctx: &InputContext) -> std::result::Result<(), crate::BoxError> {
+    fn start(&mut self, _ctx: &InputContext) -> std::result::Result<(), BoxError> {
         Ok(())
     }
 
-    /// The records of the batch at `time`.
-    fn next_batch(&mut self, time: Time) -> Batch<T>;
+    /// The records of the batch at `time`. An error fails the batch: the pipeline stops
+    /// before running it (its state and checkpoint stay at the previous batch).
+    fn next_batch(&mut self, time: Time) -> std::result::Result<Batch<T>, BoxError>;
+
+    /// Called when the batch at `time` and its outputs have completed (and its checkpoint,
+    /// if one was due, is written): an input that acknowledges data to its source (Kafka
+    /// commits its consumer group's offsets) does it here.
+    fn batch_completed(&mut self, _time: Time) {}
 
     /// Whether the input will never produce another record (a closed, drained queue).
     fn is_finished(&self) -> bool {
@@ -54,7 +65,7 @@ pub trait InputStream<T>: Send + 'static {
     }
 
     /// Moves the input to a position from a checkpoint, before the first batch.
-    fn restore(&mut self, position: &InputPosition) -> std::result::Result<(), crate::BoxError> {
+    fn restore(&mut self, position: &InputPosition) -> std::result::Result<(), BoxError> {
         Err(format!("{} cannot be repositioned to {position:?}", self.describe()).into())
     }
 
@@ -90,6 +101,12 @@ pub enum InputPosition {
         /// Files modified before this (the first start, in ms) are not read.
         started_ms: i64,
     },
+    /// `kafka_stream`: the next offset to read in each partition (the end of the last
+    /// batch's offset ranges).
+    Kafka {
+        /// `(topic, partition, next offset)`.
+        offsets: Vec<(String, i32, i64)>,
+    },
 }
 
 /// What an input may use while it runs.
@@ -97,6 +114,7 @@ pub enum InputPosition {
 pub struct InputContext {
     runtime: tokio::runtime::Handle,
     checkpoint_dir: Option<std::path::PathBuf>,
+    batch_interval: std::time::Duration,
     input: &'static str,
 }
 
@@ -104,12 +122,19 @@ impl InputContext {
     pub(crate) fn new(
         runtime: tokio::runtime::Handle,
         checkpoint_dir: Option<std::path::PathBuf>,
+        batch_interval: std::time::Duration,
     ) -> Self {
         InputContext {
             runtime,
             checkpoint_dir,
+            batch_interval,
             input: "",
         }
+    }
+
+    /// The pipeline's batch interval (a per-second rate becomes a per-batch bound with it).
+    pub fn batch_interval(&self) -> std::time::Duration {
+        self.batch_interval
     }
 
     /// The tokio runtime of the pipeline, for receiver tasks.
@@ -173,7 +198,13 @@ pub trait InputSet: Send + 'static {
     /// Starts every input; fails on an unbound one.
     fn start(&mut self, ctx: &InputContext) -> Result<()>;
     /// Takes each input's batch for `time`; pushes each batch's record count to `counts`.
-    fn next_batches(&mut self, time: Time, counts: &mut Vec<(&'static str, u64)>) -> Self::Batches;
+    fn next_batches(
+        &mut self,
+        time: Time,
+        counts: &mut Vec<(&'static str, u64)>,
+    ) -> Result<Self::Batches>;
+    /// Tells every input that the batch at `time` has completed.
+    fn batch_completed(&mut self, time: Time);
     /// Whether every input is finished.
     fn all_finished(&self) -> bool;
     /// Graceful stop of every input.
@@ -204,15 +235,22 @@ macro_rules! input_set_for_tuple {
                 Ok(())
             }
 
-            fn next_batches(&mut self, time: Time, counts: &mut Vec<(&'static str, u64)>) -> Self::Batches {
-                ($({
+            fn next_batches(&mut self, time: Time, counts: &mut Vec<(&'static str, u64)>) -> Result<Self::Batches> {
+                Ok(($({
+                    let (pipeline, input) = (self.$i.pipeline, self.$i.name);
                     let batch = match self.$i.source.as_mut() {
-                        Some(source) => source.next_batch(time),
+                        Some(source) => source
+                            .next_batch(time)
+                            .map_err(|source| Error::InputBatchFailed { pipeline, input, time, source })?,
                         None => Batch::empty(),
                     };
-                    counts.push((self.$i.name, batch.len() as u64));
+                    counts.push((input, batch.len() as u64));
                     batch
-                },)+)
+                },)+))
+            }
+
+            fn batch_completed(&mut self, time: Time) {
+                $(if let Some(s) = self.$i.source.as_mut() { s.batch_completed(time); })+
             }
 
             fn all_finished(&self) -> bool {
@@ -261,7 +299,10 @@ impl InputSet for () {
     fn start(&mut self, _: &InputContext) -> Result<()> {
         Ok(())
     }
-    fn next_batches(&mut self, _: Time, _: &mut Vec<(&'static str, u64)>) {}
+    fn next_batches(&mut self, _: Time, _: &mut Vec<(&'static str, u64)>) -> Result<()> {
+        Ok(())
+    }
+    fn batch_completed(&mut self, _: Time) {}
     fn all_finished(&self) -> bool {
         true
     }

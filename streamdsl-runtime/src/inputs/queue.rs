@@ -1,7 +1,7 @@
 //! `queue_stream`: batches from an in-memory queue (Spark's `queueStream`, spec 3.3).
 
 use super::{InputPosition, InputStream};
-use crate::{Batch, Time};
+use crate::{Batch, BoxError, Time};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// ```
 /// use streamdsl_runtime::{queue_stream, InputStream, Time};
 /// let mut q = queue_stream(vec![vec![1, 2], vec![3]]);
-/// assert_eq!(q.next_batch(Time::from_millis(1000)).into_vec(), [1, 2]);
-/// assert_eq!(q.next_batch(Time::from_millis(2000)).into_vec(), [3]);
-/// assert!(q.next_batch(Time::from_millis(3000)).is_empty());
+/// assert_eq!(q.next_batch(Time::from_millis(1000)).unwrap().into_vec(), [1, 2]);
+/// assert_eq!(q.next_batch(Time::from_millis(2000)).unwrap().into_vec(), [3]);
+/// assert!(q.next_batch(Time::from_millis(3000)).unwrap().is_empty());
 /// assert!(q.is_finished());
 /// ```
 pub struct QueueStream<T> {
@@ -84,7 +84,7 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
         "queue_stream".into()
     }
 
-    fn next_batch(&mut self, _time: Time) -> Batch<T> {
+    fn next_batch(&mut self, _time: Time) -> Result<Batch<T>, BoxError> {
         let mut q = lock(&self.shared);
         let taken = if self.one_at_a_time {
             let batch = q.batches.pop_front();
@@ -99,7 +99,7 @@ impl<T: Clone + Send + 'static> InputStream<T> for QueueStream<T> {
             ))
         };
         drop(q);
-        taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default())
+        Ok(taken.unwrap_or_else(|| self.default_batch.clone().unwrap_or_default()))
     }
 
     fn is_finished(&self) -> bool {
@@ -185,7 +185,9 @@ mod tests {
     #[test]
     fn tv5_one_at_a_time() {
         let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]);
-        let got: Vec<Vec<i32>> = (1..=4).map(|k| q.next_batch(t(k)).into_vec()).collect();
+        let got: Vec<Vec<i32>> = (1..=4)
+            .map(|k| q.next_batch(t(k)).unwrap().into_vec())
+            .collect();
         assert_eq!(got, [vec![1], vec![2], vec![3], vec![]]);
     }
 
@@ -193,9 +195,9 @@ mod tests {
     fn tv6_all_at_once_and_fed_while_running() {
         let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]).one_at_a_time(false);
         let feeder = q.feeder();
-        assert_eq!(q.next_batch(t(1)).into_vec(), [1, 2, 3]);
+        assert_eq!(q.next_batch(t(1)).unwrap().into_vec(), [1, 2, 3]);
         feeder.push(vec![4]);
-        assert_eq!(q.next_batch(t(2)).into_vec(), [4]);
+        assert_eq!(q.next_batch(t(2)).unwrap().into_vec(), [4]);
         assert!(!q.is_finished(), "a live feeder keeps the queue open");
         drop(feeder);
         assert!(q.is_finished());
@@ -204,13 +206,13 @@ mod tests {
     #[test]
     fn position_and_restore_replay_the_rest() {
         let mut q = queue_stream(vec![vec![1], vec![2], vec![3]]);
-        q.next_batch(t(1));
-        q.next_batch(t(2));
+        q.next_batch(t(1)).unwrap();
+        q.next_batch(t(2)).unwrap();
         let position = q.position().unwrap();
         assert_eq!(position, InputPosition::Queue { taken: 2 });
         let mut again = queue_stream(vec![vec![1], vec![2], vec![3]]);
         again.restore(&position).unwrap();
-        assert_eq!(again.next_batch(t(3)).into_vec(), [3]);
+        assert_eq!(again.next_batch(t(3)).unwrap().into_vec(), [3]);
         assert!(
             queue_stream(vec![vec![1]]).restore(&position).is_err(),
             "a shorter queue is refused"
@@ -220,7 +222,7 @@ mod tests {
     #[test]
     fn default_batch_when_empty() {
         let mut q = queue_stream(Vec::<Vec<i32>>::new()).default_batch(vec![0]);
-        assert_eq!(q.next_batch(t(1)).into_vec(), [0]);
+        assert_eq!(q.next_batch(t(1)).unwrap().into_vec(), [0]);
     }
 
     #[test]
@@ -230,7 +232,7 @@ mod tests {
         q.stop_receiving();
         assert!(!feeder.push(vec![2]));
         assert!(q.has_pending());
-        assert_eq!(q.next_batch(t(1)).into_vec(), [1]);
+        assert_eq!(q.next_batch(t(1)).unwrap().into_vec(), [1]);
         assert!(q.is_finished());
     }
 }

@@ -396,9 +396,9 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         Ok(())
     }
 
-    fn next_batch(&mut self, _time: Time) -> Batch<R::Record> {
+    fn next_batch(&mut self, _time: Time) -> Result<Batch<R::Record>, BoxError> {
         let Some(running) = self.running.as_mut() else {
-            return Batch::empty();
+            return Ok(Batch::empty());
         };
         let mut records = std::mem::take(&mut running.replay);
         running.next_seq += records.len() as u64;
@@ -414,7 +414,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
             .shared
             .pending
             .fetch_sub(records.len() as u64, Ordering::SeqCst);
-        Batch::from(records)
+        Ok(Batch::from(records))
     }
 
     fn is_finished(&self) -> bool {

@@ -1,0 +1,735 @@
+//! `kafka_stream`: Kafka's direct stream (Spark's `KafkaUtils.createDirectStream`), done so
+//! that state is exactly-once.
+//!
+//! At each batch time the input fixes, for every partition it owns, the offset range the
+//! batch holds: from where the previous batch ended up to the partition's high watermark
+//! (the newest record the broker had when it last answered), at most
+//! `max_rate_per_partition × batch interval` records. It then polls librdkafka until it has
+//! those records (bounded by the fetch timeout; a slow or unreachable broker gives a short or
+//! empty batch, and the rest follows). A checkpoint records where each partition's next batch
+//! starts, and those offsets win over the group's on restart, so a restarted pipeline
+//! recomputes exactly the batches it lost. After each batch's outputs the offsets are
+//! committed to the consumer group (asynchronously; synchronously on revocation and at stop),
+//! so lag shows in Kafka's tools and a pipeline without a checkpoint resumes there.
+//!
+//! Records polled beyond a batch's range wait for the next batch; a partition holding more
+//! than `max_buffered_per_partition` of them is paused, so memory stays bounded whatever
+//! the backlog. The consumer is polled only on the driver thread, at batch time, like the
+//! loop a user would write by hand; librdkafka fetches ahead in its own threads.
+
+mod client;
+mod config;
+mod decode;
+
+pub use config::{Assignment, KafkaConfig, StartFrom};
+pub use decode::{DecodeWith, KafkaDecoder, KafkaMessage, KafkaRecord, KeyValueText, RawRecords};
+/// The Kafka client crate this input is built on, for producers and admin calls in the same
+/// program (same version, nothing more to compile).
+pub use rdkafka;
+
+use self::client::{Client, Ownership, TopicPartition, cached_high_watermark};
+use super::{InputContext, InputPosition, InputStream, InvalidUtf8};
+use crate::{Batch, BoxError, Time};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::time::{Duration, Instant};
+
+/// Reads Kafka as `(key, value)` text records, `(Option<String>, String)` (as PySpark's
+/// `createStream`); see [`KafkaStream::invalid_utf8`] for bytes that are not UTF-8.
+///
+/// ```no_run
+/// use streamdsl::prelude::*;
+/// use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+///
+/// stream! {
+///     pipeline KafkaWordCount {
+///         batch = 2s;
+///         input messages: (Option<String>, String);
+///         messages
+///             .flat_map(|(_, line)| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+///             .map(|word| (word, 1u64))
+///             .reduce_by_key(|a, b| a + b)
+///             .pprint();
+///     }
+/// }
+///
+/// let config = KafkaConfig::subscribe("127.0.0.1:9092", "word-count", ["words"]);
+/// StreamingContext::new().run(KafkaWordCount::new().messages(kafka_stream(config))).unwrap();
+/// ```
+pub fn kafka_stream(config: KafkaConfig) -> KafkaStream<KeyValueText> {
+    KafkaStream::new(config, KeyValueText::default())
+}
+
+/// Reads Kafka as [`KafkaRecord`]s: key and payload bytes with topic, partition, offset and
+/// timestamp.
+pub fn kafka_stream_raw(config: KafkaConfig) -> KafkaStream<RawRecords> {
+    KafkaStream::new(config, RawRecords)
+}
+
+/// Reads Kafka through a user deserializer: `Ok(Some(record))`, `Ok(None)` to skip the
+/// message (counted as `records_skipped`), `Err` to fail the batch.
+///
+/// ```
+/// use streamdsl_runtime::inputs::kafka::{KafkaConfig, kafka_stream_with};
+/// let numbers = kafka_stream_with(KafkaConfig::topics("127.0.0.1:9092", "sum", ["numbers"]), |m| {
+///     let text = std::str::from_utf8(m.payload().unwrap_or_default())?;
+///     Ok(Some(text.trim().parse::<i64>()?))
+/// });
+/// # drop(numbers);
+/// ```
+pub fn kafka_stream_with<T, F>(config: KafkaConfig, decode: F) -> KafkaStream<DecodeWith<F>>
+where
+    T: Send + 'static,
+    F: FnMut(&KafkaMessage<'_>) -> Result<Option<T>, BoxError> + Send + 'static,
+{
+    KafkaStream::new(config, DecodeWith(decode))
+}
+
+/// Longest single wait inside a batch's poll loop (so rebalances and stops are seen).
+const POLL_SLICE: Duration = Duration::from_millis(100);
+/// How often partitions added to the topics are looked for, with [`Assignment::Topics`].
+const DISCOVERY_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The Kafka input; made by [`kafka_stream`], [`kafka_stream_raw`] or [`kafka_stream_with`].
+pub struct KafkaStream<D: KafkaDecoder> {
+    config: KafkaConfig,
+    restored: Vec<(TopicPartition, i64)>,
+    per_batch: Option<i64>,
+    fetch_timeout: Duration,
+    consumer: Option<BaseConsumer<Client>>,
+    reader: Reader<D>,
+    last_committed: Vec<(TopicPartition, i64)>,
+    next_discovery: Option<Instant>,
+    stopped: bool,
+}
+
+impl KafkaStream<KeyValueText> {
+    /// What to do with keys and values that are not UTF-8 (default: lossy, counted as
+    /// `invalid_utf8`; `Skip` drops the message; `Fail` fails the batch).
+    pub fn invalid_utf8(mut self, policy: InvalidUtf8) -> Self {
+        self.reader.decoder = KeyValueText::new(policy);
+        self
+    }
+}
+
+impl<D: KafkaDecoder> KafkaStream<D> {
+    fn new(config: KafkaConfig, decoder: D) -> Self {
+        let max_buffered = config.max_buffered_per_partition;
+        KafkaStream {
+            config,
+            restored: Vec::new(),
+            per_batch: None,
+            fetch_timeout: Duration::from_secs(1),
+            consumer: None,
+            reader: Reader::new(decoder, max_buffered),
+            last_committed: Vec::new(),
+            next_discovery: None,
+            stopped: false,
+        }
+    }
+
+    fn consumer_config(&self) -> ClientConfig {
+        let config = &self.config;
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &config.bootstrap_servers)
+            .set("group.id", &config.group_id)
+            // Offsets are committed by the input after each batch's outputs, not by a timer.
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("allow.auto.create.topics", "false")
+            // Used only for an offset the broker no longer has (retention).
+            .set(
+                "auto.offset.reset",
+                if config.start_from == config::StartFrom::Latest {
+                    "latest"
+                } else {
+                    "earliest"
+                },
+            )
+            .set("fetch.wait.max.ms", "100")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            // A broker that stops answering is noticed in 10 s, not librdkafka's 60 s.
+            .set("socket.timeout.ms", "10000")
+            // Partitions added to subscribed topics show up within 10 s.
+            .set("topic.metadata.refresh.interval.ms", "10000");
+        for (key, value) in &config.properties {
+            client.set(key, value);
+        }
+        client
+    }
+
+    /// Fails with a message naming the broker or topic when the broker cannot be reached or
+    /// a topic does not exist; returns each topic's partition count.
+    fn check_topics(
+        &self,
+        consumer: &BaseConsumer<Client>,
+    ) -> Result<Vec<(String, i32)>, BoxError> {
+        let (bootstrap, timeout) = (&self.config.bootstrap_servers, self.config.connect_timeout);
+        let mut counts = Vec::new();
+        for topic in self.config.topic_names() {
+            let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
+                format!("could not reach the Kafka broker at {bootstrap} within {timeout:?} ({e}); is it running, and is the address right?")
+            })?;
+            let found = metadata.topics().iter().find(|t| t.name() == topic);
+            match found {
+                Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                    counts.push((topic.to_owned(), t.partitions().len() as i32));
+                }
+                _ => {
+                    return Err(format!(
+                        "topic `{topic}` does not exist at {bootstrap}; create it first (kafka_stream does not create topics)"
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Assigns `partitions` (no group membership) at their resolved starts.
+    fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), BoxError> {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return Ok(());
+        };
+        let starts = consumer
+            .context()
+            .resolve_starts(consumer, partitions)
+            .map_err(|e| {
+                format!(
+                    "could not look up the start offsets of {partitions:?} within {:?}: {e}",
+                    self.config.connect_timeout
+                )
+            })?;
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), offset) in &starts {
+            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+        }
+        consumer.incremental_assign(&list)?;
+        tracing::info!(partitions = ?starts, "Kafka partitions assigned");
+        self.reader.apply(vec![Ownership::Assigned(
+            starts.into_iter().map(|(tp, o)| (tp, Some(o))).collect(),
+        )]);
+        Ok(())
+    }
+
+    /// With [`Assignment::Topics`], every [`DISCOVERY_INTERVAL`]: assigns partitions added to
+    /// the topics since (starting per [`StartFrom`]).
+    fn discover_partitions(&mut self) {
+        let now = Instant::now();
+        if self.next_discovery.is_none_or(|due| now < due) {
+            return;
+        }
+        self.next_discovery = Some(now + DISCOVERY_INTERVAL);
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let mut added = Vec::new();
+        for topic in self.config.topic_names() {
+            // Short: this runs on the batch's time; an unreachable broker is retried later.
+            let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_millis(500))
+            else {
+                continue;
+            };
+            for t in metadata.topics().iter().filter(|t| t.name() == topic) {
+                for p in t.partitions() {
+                    let tp = (topic.to_owned(), p.id());
+                    if !self.reader.owns(&tp) {
+                        added.push(tp);
+                    }
+                }
+            }
+        }
+        if !added.is_empty() {
+            tracing::info!(partitions = ?added, "new Kafka partitions found");
+            if let Err(e) = self.assign(&added) {
+                tracing::warn!(error = %e, "could not assign new Kafka partitions; retrying later");
+            }
+        }
+    }
+
+    /// Waits (bounded) until the group assigns partitions and librdkafka knows their high
+    /// watermarks, so that the first batch already has its full range.
+    fn wait_until_ready(&mut self, assignment_wait: Duration) {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let deadline = Instant::now() + assignment_wait;
+        while self.reader.partitions.is_empty() && Instant::now() < deadline {
+            self.reader.poll_once(consumer, POLL_SLICE);
+        }
+        if self.reader.partitions.is_empty() {
+            tracing::warn!(group = %self.config.group_id, "no Kafka partitions assigned yet; batches stay empty until the group assigns some");
+            return;
+        }
+        let deadline = Instant::now() + self.config.connect_timeout;
+        while !self.reader.watermarks_known(consumer) && Instant::now() < deadline {
+            self.reader.poll_once(consumer, Duration::from_millis(20));
+        }
+    }
+
+    /// Commits `offsets` for the group: asynchronously after a batch, synchronously at stop.
+    fn commit(&mut self, offsets: Vec<(TopicPartition, i64)>, mode: CommitMode) {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        if offsets.is_empty() || offsets == self.last_committed {
+            return;
+        }
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), offset) in &offsets {
+            let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
+        }
+        if let Err(e) = consumer.commit(&list, mode) {
+            consumer
+                .context()
+                .commit_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(error = %e, "committing offsets to Kafka failed; the next commit covers them");
+        }
+        self.last_committed = offsets;
+    }
+}
+
+impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
+    fn describe(&self) -> String {
+        format!(
+            "kafka_stream {} {:?}",
+            self.config.bootstrap_servers,
+            self.config.topic_names()
+        )
+    }
+
+    fn start(&mut self, ctx: &InputContext) -> Result<(), BoxError> {
+        self.config.validate()?;
+        let interval = ctx.batch_interval();
+        self.per_batch = self.config.records_per_batch(interval);
+        self.fetch_timeout = self
+            .config
+            .fetch_timeout
+            .unwrap_or(interval.min(Duration::from_secs(1)));
+        let client = Client::new(
+            &self.config.bootstrap_servers,
+            self.config.start_from.clone(),
+            self.config.connect_timeout,
+        );
+        client.restore(self.restored.drain(..));
+        let consumer: BaseConsumer<Client> = self
+            .consumer_config()
+            .create_with_context(client)
+            .map_err(|e| format!("kafka_stream: the consumer configuration is invalid: {e}"))?;
+        let counts = self.check_topics(&consumer)?;
+        let assignment = self.config.assignment.clone();
+        let assignment_wait = match &assignment {
+            Assignment::Subscribe(topics) => {
+                let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+                consumer.subscribe(&topics)?;
+                self.consumer = Some(consumer);
+                self.config.connect_timeout * 3
+            }
+            Assignment::Topics(_) => {
+                self.consumer = Some(consumer);
+                let all: Vec<TopicPartition> = counts
+                    .iter()
+                    .flat_map(|(topic, n)| (0..*n).map(move |p| (topic.clone(), p)))
+                    .collect();
+                self.assign(&all)?;
+                self.next_discovery = Some(Instant::now() + DISCOVERY_INTERVAL);
+                Duration::ZERO
+            }
+            Assignment::Partitions(partitions) => {
+                for (topic, partition) in partitions {
+                    let n = counts
+                        .iter()
+                        .find(|(t, _)| t == topic)
+                        .map_or(0, |(_, n)| *n);
+                    if !(0..n).contains(partition) {
+                        return Err(format!("partition {partition} of topic `{topic}` does not exist (it has {n}: 0..{n})").into());
+                    }
+                }
+                self.consumer = Some(consumer);
+                self.assign(partitions)?;
+                Duration::ZERO
+            }
+        };
+        self.wait_until_ready(assignment_wait);
+        Ok(())
+    }
+
+    fn next_batch(&mut self, _time: Time) -> Result<Batch<D::Record>, BoxError> {
+        if self.stopped || self.consumer.is_none() {
+            return Ok(Batch::empty());
+        }
+        self.discover_partitions();
+        let Some(consumer) = self.consumer.as_ref() else {
+            return Ok(Batch::empty());
+        };
+        let reader = &mut self.reader;
+        if let Some(changes) = consumer.context().take_changes() {
+            reader.apply(changes);
+        }
+        reader.fix_ranges(consumer, self.per_batch);
+        let deadline = Instant::now() + self.fetch_timeout;
+        // At least one poll per batch, also when no range needs records: it serves
+        // rebalances, errors and commit results.
+        let mut polled = false;
+        loop {
+            let waiting = reader.waiting();
+            if polled && !waiting {
+                break;
+            }
+            let timeout = if waiting {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                (deadline - now).min(POLL_SLICE)
+            } else {
+                Duration::ZERO
+            };
+            polled = true;
+            if !reader.poll_once(consumer, timeout) && !waiting {
+                break;
+            }
+        }
+        reader.take_batch(consumer)
+    }
+
+    fn batch_completed(&mut self, _time: Time) {
+        let completed = self.reader.positions();
+        if let Some(consumer) = self.consumer.as_ref() {
+            consumer.context().set_completed(completed.iter().cloned());
+        }
+        self.commit(completed, CommitMode::Async);
+    }
+
+    /// Stops reading; commits the completed offsets and waits for the broker's answer (bounded
+    /// by `socket.timeout.ms`), so a pipeline started next resumes exactly there.
+    fn stop_receiving(&mut self) {
+        self.stopped = true;
+        let completed = self.reader.positions();
+        self.last_committed.clear();
+        self.commit(completed, CommitMode::Sync);
+    }
+
+    fn position(&mut self) -> Option<InputPosition> {
+        let mut offsets: Vec<(String, i32, i64)> = self
+            .reader
+            .positions()
+            .into_iter()
+            .chain(
+                self.consumer
+                    .as_ref()
+                    .map(|c| c.context().pending_restored())
+                    .unwrap_or_default(),
+            )
+            .chain(self.restored.iter().cloned())
+            .map(|((topic, partition), offset)| (topic, partition, offset))
+            .collect();
+        offsets.sort();
+        Some(InputPosition::Kafka { offsets })
+    }
+
+    fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
+        let InputPosition::Kafka { offsets } = position else {
+            return Err(
+                format!("{} cannot be repositioned to {position:?}", self.describe()).into(),
+            );
+        };
+        self.restored = offsets
+            .iter()
+            .map(|(t, p, o)| ((t.clone(), *p), *o))
+            .collect();
+        Ok(())
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut counters = vec![
+            ("records_skipped", self.reader.skipped),
+            ("poll_errors", self.reader.poll_errors),
+            ("partitions", self.reader.partitions.len() as u64),
+        ];
+        if let Some(consumer) = self.consumer.as_ref() {
+            let client = consumer.context();
+            counters.extend([
+                ("broker_outages", client.outages.load(Relaxed)),
+                ("rebalances", client.rebalances.load(Relaxed)),
+                ("commit_failures", client.commit_failures.load(Relaxed)),
+            ]);
+        }
+        counters.extend(self.reader.decoder.counters());
+        counters
+    }
+}
+
+/// A polled message, decoded, waiting for its batch.
+enum Pending<T> {
+    Record(T),
+    Skip,
+    Fail(BoxError),
+}
+
+/// One owned partition.
+struct Partition<T> {
+    tp: TopicPartition,
+    topic_c: CString,
+    /// The librdkafka topic handle of its messages (a cheap identity check per message).
+    topic_handle: *mut rdkafka::types::RDKafkaTopic,
+    /// The first offset not yet in a batch (`None`: unknown until the first message).
+    next: Option<i64>,
+    /// The offset after the last message polled.
+    received: Option<i64>,
+    /// The end (exclusive) of the current batch's range.
+    until: i64,
+    /// Polled records at or beyond `until`, in offset order.
+    carry: VecDeque<(i64, Pending<T>)>,
+    /// The current batch's records of this partition.
+    batch: Vec<T>,
+    paused: bool,
+}
+
+// SAFETY: `topic_handle` is only compared, never dereferenced.
+unsafe impl<T: Send> Send for Partition<T> {}
+
+/// The per-partition side of the stream: ranges, carried records, the batch being filled.
+struct Reader<D: KafkaDecoder> {
+    decoder: D,
+    partitions: Vec<Partition<D::Record>>,
+    last_hit: usize,
+    max_buffered: usize,
+    failure: Option<BoxError>,
+    skipped: u64,
+    poll_errors: u64,
+}
+
+impl<D: KafkaDecoder> Reader<D> {
+    fn new(decoder: D, max_buffered: usize) -> Self {
+        Reader {
+            decoder,
+            partitions: Vec::new(),
+            last_hit: 0,
+            max_buffered,
+            failure: None,
+            skipped: 0,
+            poll_errors: 0,
+        }
+    }
+
+    fn owns(&self, tp: &TopicPartition) -> bool {
+        self.partitions.iter().any(|p| &p.tp == tp)
+    }
+
+    fn apply(&mut self, changes: Vec<Ownership>) {
+        for change in changes {
+            match change {
+                Ownership::Assigned(list) => {
+                    for (tp, start) in list {
+                        if self.owns(&tp) {
+                            continue;
+                        }
+                        let topic_c = CString::new(tp.0.as_str()).unwrap_or_default();
+                        self.partitions.push(Partition {
+                            tp,
+                            topic_c,
+                            topic_handle: std::ptr::null_mut(),
+                            next: start,
+                            received: start,
+                            until: i64::MIN,
+                            carry: VecDeque::new(),
+                            batch: Vec::new(),
+                            paused: false,
+                        });
+                    }
+                }
+                Ownership::Revoked(list) => {
+                    // Their records in the batch being filled go too: the next owner starts at
+                    // the last completed batch's end.
+                    self.partitions.retain(|p| !list.contains(&p.tp));
+                }
+            }
+        }
+        self.last_hit = 0;
+    }
+
+    fn watermarks_known(&self, consumer: &BaseConsumer<Client>) -> bool {
+        self.partitions
+            .iter()
+            .all(|p| cached_high_watermark(consumer, &p.topic_c, p.tp.1).is_some())
+    }
+
+    /// Fixes each partition's range for this batch and moves carried records inside it into
+    /// the batch.
+    fn fix_ranges(&mut self, consumer: &BaseConsumer<Client>, per_batch: Option<i64>) {
+        for p in &mut self.partitions {
+            let Some(next) = p.next else {
+                p.until = i64::MIN;
+                continue;
+            };
+            let high = cached_high_watermark(consumer, &p.topic_c, p.tp.1).unwrap_or(next);
+            let mut until = high.max(next);
+            if let Some(cap) = per_batch {
+                until = until.min(next + cap);
+            }
+            p.until = until;
+            while p.carry.front().is_some_and(|(offset, _)| *offset < until) {
+                if let Some((_, pending)) = p.carry.pop_front() {
+                    take(p, pending, &mut self.failure, &mut self.skipped);
+                }
+            }
+        }
+    }
+
+    /// Whether some partition's range is not complete yet.
+    fn waiting(&self) -> bool {
+        self.partitions
+            .iter()
+            .any(|p| p.received.is_some_and(|received| received < p.until))
+    }
+
+    /// Polls once; `false` if nothing came.
+    fn poll_once(&mut self, consumer: &BaseConsumer<Client>, timeout: Duration) -> bool {
+        let got = match consumer.poll(timeout) {
+            None => false,
+            Some(Ok(message)) => {
+                consumer.context().broker_reachable();
+                self.accept(consumer, &message);
+                true
+            }
+            Some(Err(e)) => {
+                self.poll_errors += 1;
+                consumer.context().error(e, "poll");
+                true
+            }
+        };
+        if let Some(changes) = consumer.context().take_changes() {
+            self.apply(changes);
+        }
+        got
+    }
+
+    fn accept(&mut self, consumer: &BaseConsumer<Client>, message: &BorrowedMessage<'_>) {
+        let Some(index) = self.find(message) else {
+            return; // a partition revoked a moment ago
+        };
+        let offset = message.offset();
+        let decoded = self.decoder.decode(&KafkaMessage::new(message));
+        let p = &mut self.partitions[index];
+        if p.received.is_some_and(|received| offset < received) {
+            return; // already polled (librdkafka re-fetches after a pause)
+        }
+        if p.next.is_none() {
+            p.next = Some(offset);
+        }
+        p.received = Some(offset + 1);
+        let pending = match decoded {
+            Ok(Some(record)) => Pending::Record(record),
+            Ok(None) => Pending::Skip,
+            Err(e) => Pending::Fail(e),
+        };
+        if p.carry.is_empty() && offset < p.until {
+            take(p, pending, &mut self.failure, &mut self.skipped);
+            return;
+        }
+        p.carry.push_back((offset, pending));
+        if !p.paused && p.carry.len() >= self.max_buffered {
+            p.paused = true;
+            set_paused(consumer, p, true);
+        }
+    }
+
+    fn find(&mut self, message: &BorrowedMessage<'_>) -> Option<usize> {
+        let (partition, handle) = (message.partition(), message.topic_ptr());
+        let hit = |p: &Partition<D::Record>| p.tp.1 == partition && p.topic_handle == handle;
+        if self.partitions.get(self.last_hit).is_some_and(hit) {
+            return Some(self.last_hit);
+        }
+        if let Some(i) = self.partitions.iter().position(hit) {
+            self.last_hit = i;
+            return Some(i);
+        }
+        let topic = message.topic();
+        let i = self
+            .partitions
+            .iter()
+            .position(|p| p.tp.1 == partition && p.tp.0 == topic)?;
+        self.partitions[i].topic_handle = handle;
+        self.last_hit = i;
+        Some(i)
+    }
+
+    /// Ends the batch: its records, partition by partition; resumes partitions whose carried
+    /// records fell below half the bound.
+    fn take_batch(
+        &mut self,
+        consumer: &BaseConsumer<Client>,
+    ) -> Result<Batch<D::Record>, BoxError> {
+        if let Some(e) = self.failure.take() {
+            return Err(e);
+        }
+        let mut parts = Vec::with_capacity(self.partitions.len().max(1));
+        for p in &mut self.partitions {
+            parts.push(std::mem::take(&mut p.batch));
+            if p.next.is_some() {
+                p.next = p.carry.front().map(|(offset, _)| *offset).or(p.received);
+            }
+            if p.paused && p.carry.len() <= self.max_buffered / 2 {
+                p.paused = false;
+                set_paused(consumer, p, false);
+            }
+        }
+        if parts.is_empty() {
+            return Ok(Batch::empty());
+        }
+        Ok(Batch::from_partitions(parts))
+    }
+
+    /// Where each owned partition's next batch starts.
+    fn positions(&self) -> Vec<(TopicPartition, i64)> {
+        self.partitions
+            .iter()
+            .filter_map(|p| p.next.map(|next| (p.tp.clone(), next)))
+            .collect()
+    }
+}
+
+/// Moves a polled record into the partition's batch (a skipped one is counted; a failed one
+/// fails the batch).
+fn take<T>(
+    p: &mut Partition<T>,
+    pending: Pending<T>,
+    failure: &mut Option<BoxError>,
+    skipped: &mut u64,
+) {
+    match pending {
+        Pending::Record(record) => p.batch.push(record),
+        Pending::Skip => *skipped += 1,
+        Pending::Fail(e) => {
+            failure.get_or_insert(e);
+        }
+    }
+}
+
+/// Pauses or resumes fetching from one partition (librdkafka drops what it fetched ahead for
+/// it and, on resume, fetches again from the last polled offset).
+fn set_paused<T>(consumer: &BaseConsumer<Client>, p: &Partition<T>, paused: bool) {
+    let mut list = TopicPartitionList::new();
+    list.add_partition(&p.tp.0, p.tp.1);
+    let result = if paused {
+        consumer.pause(&list)
+    } else {
+        consumer.resume(&list)
+    };
+    match result {
+        Ok(()) => {
+            tracing::debug!(partition = ?p.tp, paused, "Kafka partition fetching paused/resumed")
+        }
+        Err(e) => {
+            tracing::warn!(partition = ?p.tp, paused, error = %e, "pausing/resuming a Kafka partition failed")
+        }
+    }
+}

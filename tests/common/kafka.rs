@@ -1,0 +1,138 @@
+//! The broker side of the Kafka tests: finding the broker the test script started, topics,
+//! producing, reading a group's committed offsets.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use streamdsl::inputs::kafka::rdkafka;
+use streamdsl::inputs::kafka::rdkafka::admin::{
+    AdminClient, AdminOptions, NewTopic, TopicReplication,
+};
+use streamdsl::inputs::kafka::rdkafka::client::DefaultClientContext;
+use streamdsl::inputs::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
+use streamdsl::inputs::kafka::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use streamdsl::inputs::kafka::rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// The broker's address from `KAFKA_BOOTSTRAP` (set by scripts/with-kafka.sh); without it the
+/// test says it is skipped and how to run it (fails instead with `STREAMDSL_REQUIRE_KAFKA=1`).
+pub fn bootstrap() -> Option<String> {
+    if let Ok(bootstrap) = std::env::var("KAFKA_BOOTSTRAP") {
+        return Some(bootstrap);
+    }
+    let how = "Kafka test skipped: KAFKA_BOOTSTRAP is not set. Run with a broker: \
+               scripts/test.sh, or scripts/with-kafka.sh cargo test --features kafka --test kafka";
+    assert!(std::env::var("STREAMDSL_REQUIRE_KAFKA").is_err(), "{how}");
+    // Straight to stderr: libtest would hide a passing test's eprintln!.
+    let _ = writeln!(std::io::stderr(), "{how}");
+    None
+}
+
+/// A name no other test or run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Creates `topic` with `partitions` partitions.
+pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = runtime()
+        .block_on(admin.create_topics([&new], &options))
+        .unwrap();
+    for result in results {
+        result.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
+    }
+}
+
+/// One message to produce.
+pub struct Message {
+    pub partition: i32,
+    pub key: Option<Vec<u8>>,
+    pub payload: Option<Vec<u8>>,
+}
+
+impl Message {
+    /// A text message with a text key.
+    pub fn text(partition: i32, key: &str, payload: &str) -> Self {
+        Message {
+            partition,
+            key: Some(key.as_bytes().to_vec()),
+            payload: Some(payload.as_bytes().to_vec()),
+        }
+    }
+}
+
+/// Produces `messages` (acks=all) and waits until every one is acknowledged.
+pub fn produce(bootstrap: &str, topic: &str, messages: impl IntoIterator<Item = Message>) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap();
+    for m in messages {
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic).partition(m.partition);
+        if let Some(key) = m.key.as_deref() {
+            record = record.key(key);
+        }
+        if let Some(payload) = m.payload.as_deref() {
+            record = record.payload(payload);
+        }
+        let mut record = record;
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    back,
+                )) => {
+                    producer.poll(Duration::from_millis(10));
+                    record = back;
+                }
+                Err((e, _)) => panic!("produce: {e}"),
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+    assert_eq!(producer.in_flight_count(), 0, "unacknowledged messages");
+}
+
+/// The offsets `group` committed for `topic`'s partitions `0..partitions` (-1: none).
+pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut list = TopicPartitionList::new();
+    list.add_partition_range(topic, 0, partitions - 1);
+    let committed = consumer
+        .committed_offsets(list, Duration::from_secs(10))
+        .unwrap();
+    (0..partitions)
+        .map(
+            |p| match committed.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o,
+                _ => -1,
+            },
+        )
+        .collect()
+}
