@@ -396,10 +396,13 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
                 break;
             }
         }
-        reader.take_batch(consumer)
+        let batch = reader.take_batch(consumer);
+        crate::checkpoint::crash_point("kafka-batch-fetched");
+        batch
     }
 
     fn batch_completed(&mut self, _time: Time) {
+        crate::checkpoint::crash_point("kafka-before-commit");
         let completed = self.reader.positions();
         if let Some(consumer) = self.consumer.as_ref() {
             consumer.context().set_completed(completed.iter().cloned());
