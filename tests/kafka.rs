@@ -23,6 +23,7 @@ mod with_kafka {
     use super::common::{Metrics, poll};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
+    use streamdsl::InvalidUtf8;
     use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
     use streamdsl::prelude::*;
 
@@ -361,5 +362,394 @@ mod with_kafka {
             );
         }
         let _ = std::fs::remove_dir_all(&scratch);
+    }
+
+    // ---- Bad settings fail clearly; bad payloads follow their policy ----
+
+    /// The error `StreamingContext::start` gives for `config`.
+    fn start_error(config: KafkaConfig) -> String {
+        let seen = Seen::default();
+        match StreamingContext::new().start(Messages::new(seen).messages(kafka_stream(config))) {
+            Ok(running) => {
+                drop(running);
+                panic!("the pipeline started")
+            }
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bad_settings_fail_at_start_naming_what_is_wrong() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let topic = unique("settings");
+        create_topic(&bootstrap, &topic, 2);
+
+        // Nothing listens on port 1: a bounded wait, then the address in the message.
+        let error = start_error(
+            KafkaConfig::topics("127.0.0.1:1", "g", [&topic])
+                .connect_timeout(Duration::from_secs(2)),
+        );
+        assert!(
+            error.contains("input `messages`")
+                && error.contains("could not reach the Kafka broker at 127.0.0.1:1"),
+            "{error}"
+        );
+
+        let error = start_error(KafkaConfig::topics(
+            &bootstrap,
+            "g",
+            ["no-such-topic-streamdsl"],
+        ));
+        assert!(
+            error.contains("topic `no-such-topic-streamdsl` does not exist"),
+            "{error}"
+        );
+
+        let error = start_error(KafkaConfig::subscribe(&bootstrap, "", [&topic]));
+        assert!(error.contains("consumer group id is missing"), "{error}");
+
+        let error = start_error(KafkaConfig::topics("127.0.0.1", "g", [&topic]));
+        assert!(
+            error.contains("malformed bootstrap server `127.0.0.1`"),
+            "{error}"
+        );
+
+        let error = start_error(KafkaConfig::partitions(&bootstrap, "g", [(&topic, 5)]));
+        assert!(
+            error.contains(&format!(
+                "partition 5 of topic `{topic}` does not exist (it has 2"
+            )),
+            "{error}"
+        );
+
+        let error = start_error(
+            KafkaConfig::topics(&bootstrap, "g", [&topic]).set("no.such.property", "1"),
+        );
+        assert!(
+            error.contains("configuration is invalid") && error.contains("no.such.property"),
+            "{error}"
+        );
+    }
+
+    /// A valid message, one that is not UTF-8, an empty and a null payload, a null key.
+    fn awkward_messages() -> Vec<Message> {
+        vec![
+            Message::text(0, "k", "a"),
+            Message {
+                partition: 0,
+                key: Some(b"k".to_vec()),
+                payload: Some(b"x\xff\xfey".to_vec()),
+            },
+            Message::text(0, "k", ""),
+            Message {
+                partition: 0,
+                key: Some(b"k".to_vec()),
+                payload: None,
+            },
+            Message {
+                partition: 0,
+                key: None,
+                payload: Some(b"b".to_vec()),
+            },
+        ]
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_or_skipped_and_empty_payloads_and_null_keys_are_records() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let topic = unique("utf8");
+        create_topic(&bootstrap, &topic, 1);
+        produce(&bootstrap, &topic, awkward_messages());
+        let k = |v: &str| (Some("k".to_owned()), v.to_owned());
+
+        for (policy, expected) in [
+            (
+                InvalidUtf8::Lossy,
+                vec![
+                    k("a"),
+                    k("x\u{fffd}\u{fffd}y"),
+                    k(""),
+                    k(""),
+                    (None, "b".to_owned()),
+                ],
+            ),
+            (
+                InvalidUtf8::Skip,
+                vec![k("a"), k(""), k(""), (None, "b".to_owned())],
+            ),
+        ] {
+            let seen = Seen::default();
+            let metrics = Metrics::default();
+            let input = kafka_stream(KafkaConfig::topics(
+                &bootstrap,
+                &unique("utf8-group"),
+                [&topic],
+            ))
+            .invalid_utf8(policy);
+            let running = StreamingContext::new()
+                .add_listener(metrics.clone())
+                .start(Messages::new(seen.clone()).messages(input))
+                .unwrap();
+            poll("every record", || {
+                seen.lock().unwrap().iter().flatten().flatten().count() >= expected.len()
+            });
+            metrics.wait_batches(1);
+            running.stop(StopMode::Gracefully).unwrap();
+            let got: Vec<_> = seen
+                .lock()
+                .unwrap()
+                .iter()
+                .flatten()
+                .flatten()
+                .cloned()
+                .collect();
+            assert_eq!(got, expected, "{policy:?}");
+            assert_eq!(
+                metrics.input_counter("messages", "invalid_utf8"),
+                1,
+                "{policy:?}: counted"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_with_fail_stops_the_pipeline_before_the_batch_and_a_restart_reads_it_again() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let topic = unique("utf8-fail");
+        let group = unique("utf8-fail-group");
+        create_topic(&bootstrap, &topic, 1);
+        produce(&bootstrap, &topic, awkward_messages());
+        let seen = Seen::default();
+        let input = kafka_stream(KafkaConfig::topics(&bootstrap, &group, [&topic]))
+            .invalid_utf8(InvalidUtf8::Fail);
+        let running = StreamingContext::new()
+            .start(Messages::new(seen.clone()).messages(input))
+            .unwrap();
+        let error = running.await_termination().unwrap_err().to_string();
+        assert!(
+            error.contains("input `messages` of pipeline `Messages` failed batch")
+                && error.contains(&format!(
+                    "payload of the message at {topic}/0 offset 1 is not UTF-8"
+                )),
+            "{error}"
+        );
+        drop(running);
+        assert!(all_values(&seen).is_empty(), "the failed batch did not run");
+        assert_eq!(
+            committed(&bootstrap, &group, &topic, 1),
+            [0],
+            "the group stays at the start of the failed batch"
+        );
+
+        // Read past it with another policy: nothing was lost.
+        let input = kafka_stream(KafkaConfig::topics(&bootstrap, &group, [&topic]))
+            .invalid_utf8(InvalidUtf8::Skip);
+        let running = StreamingContext::new()
+            .start(Messages::new(seen.clone()).messages(input))
+            .unwrap();
+        poll("the four valid records", || all_values(&seen).len() >= 4);
+        running.stop(StopMode::Gracefully).unwrap();
+        assert_eq!(all_values(&seen), ["a", "", "", "b"]);
+    }
+
+    #[test]
+    fn manual_assignment_reads_exactly_the_partitions_given() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let topic = unique("manual");
+        create_topic(&bootstrap, &topic, 3);
+        produce(&bootstrap, &topic, numbered(3, 50));
+        let config = KafkaConfig::partitions(
+            &bootstrap,
+            &unique("manual-group"),
+            [(&topic, 0), (&topic, 2)],
+        );
+        let (seen, metrics) = run_until(config, 100);
+        let mut values = all_values(&seen);
+        values.sort();
+        let mut expected: Vec<String> = [0, 2]
+            .iter()
+            .flat_map(|p| (0..50).map(move |i| format!("p{p}-{i}")))
+            .collect();
+        expected.sort();
+        assert_eq!(values, expected);
+        assert_eq!(metrics.input_counter("messages", "partitions"), 2);
+    }
+
+    // ---- Consumer groups: copies of a binary share partitions ----
+
+    #[test]
+    fn two_copies_in_one_group_share_the_partitions_without_losing_or_doubling_records() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let (topic, group) = (unique("group"), unique("group-g"));
+        create_topic(&bootstrap, &topic, 3);
+        let start =
+            |seen: &Seen, metrics: &Metrics| {
+                StreamingContext::new()
+                    .add_listener(metrics.clone())
+                    .start(Messages::new(seen.clone()).messages(kafka_stream(
+                        KafkaConfig::subscribe(&bootstrap, &group, [&topic]),
+                    )))
+                    .unwrap()
+            };
+        let (seen_a, metrics_a) = (Seen::default(), Metrics::default());
+        let a = start(&seen_a, &metrics_a);
+        produce(&bootstrap, &topic, numbered(3, 200));
+        poll("copy A reads the first 600", || {
+            all_values(&seen_a).len() >= 600
+        });
+
+        // B joins: the group rebalances; A keeps some partitions, B gets the others.
+        let (seen_b, metrics_b) = (Seen::default(), Metrics::default());
+        let b = start(&seen_b, &metrics_b);
+        poll("both copies own partitions", || {
+            metrics_a.input_counter("messages", "partitions") > 0
+                && metrics_b.input_counter("messages", "partitions") > 0
+                && metrics_a.input_counter("messages", "partitions")
+                    + metrics_b.input_counter("messages", "partitions")
+                    == 3
+        });
+        produce(
+            &bootstrap,
+            &topic,
+            (0..3)
+                .flat_map(|p| (200..400).map(move |i| Message::text(p, "k", &format!("p{p}-{i}")))),
+        );
+        poll("1200 records between the copies", || {
+            all_values(&seen_a).len() + all_values(&seen_b).len() >= 1200
+        });
+        a.stop(StopMode::Gracefully).unwrap();
+        b.stop(StopMode::Gracefully).unwrap();
+
+        let (values_a, values_b) = (all_values(&seen_a), all_values(&seen_b));
+        let set_a: std::collections::BTreeSet<_> = values_a.iter().cloned().collect();
+        let set_b: std::collections::BTreeSet<_> = values_b.iter().cloned().collect();
+        assert_eq!(set_a.len(), values_a.len(), "copy A saw no record twice");
+        assert_eq!(set_b.len(), values_b.len(), "copy B saw no record twice");
+        assert!(set_a.is_disjoint(&set_b), "no record in both copies");
+        assert_eq!(set_a.len() + set_b.len(), 1200, "no record lost");
+        assert!(!set_b.is_empty(), "B read the partitions it got");
+    }
+
+    // ---- A backlog much larger than a batch drains in bounded memory ----
+
+    const BACKLOG: usize = 1_000_000;
+    const BACKLOG_PAYLOAD: usize = 200;
+
+    stream! {
+        /// Counts each batch's records per partition.
+        pipeline Backlog {
+            batch = 200ms;
+            input messages: (Option<String>, String);
+            messages.foreach_rdd(|batch| {
+                let sizes: Vec<String> = batch.partitions().map(|p| p.len().to_string()).collect();
+                println!("BATCH\t{}", sizes.join(","));
+            });
+        }
+    }
+
+    /// Peak resident memory of this process, in KiB.
+    fn peak_rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The child process of the backlog test: reads the backlog at 250 000 records/s per
+    /// partition (50 000 per 200 ms batch) and prints its batches and peak memory.
+    #[test]
+    fn kafka_backlog_child() {
+        let Ok(spec) = std::env::var("STREAMDSL_KAFKA_BACKLOG") else {
+            return;
+        };
+        let (topic, group) = spec.split_once('|').unwrap();
+        let bootstrap = std::env::var("KAFKA_BOOTSTRAP").unwrap();
+        let config = KafkaConfig::topics(&bootstrap, group, [topic])
+            .max_rate_per_partition(250_000)
+            .max_buffered_per_partition(20_000)
+            .set("queued.max.messages.kbytes", "8192");
+        let metrics = Metrics::default();
+        let running = StreamingContext::new()
+            .add_listener(metrics.clone())
+            .start(Backlog::new().messages(kafka_stream(config)))
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while metrics
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| b.num_records())
+            .sum::<u64>()
+            < BACKLOG as u64
+        {
+            assert!(std::time::Instant::now() < deadline, "backlog not drained");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.stop(StopMode::Immediately).unwrap();
+        println!("PEAK_RSS_KIB\t{}", peak_rss_kib());
+    }
+
+    #[test]
+    fn a_backlog_of_a_million_records_drains_in_rate_limited_batches_with_bounded_memory() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let (topic, group) = (unique("backlog"), unique("backlog-group"));
+        create_topic(&bootstrap, &topic, 3);
+        let payload = "x".repeat(BACKLOG_PAYLOAD);
+        produce(
+            &bootstrap,
+            &topic,
+            (0..BACKLOG).map(|i| Message {
+                partition: (i % 3) as i32,
+                key: None,
+                payload: Some(payload.as_bytes().to_vec()),
+            }),
+        );
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "with_kafka::kafka_backlog_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("STREAMDSL_KAFKA_BACKLOG", format!("{topic}|{group}"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "the child drained the backlog");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let mut total = 0;
+        let mut batches = 0;
+        for line in stdout
+            .lines()
+            .filter_map(|l| l.split_once("BATCH\t").map(|(_, r)| r))
+        {
+            for size in line.split(',').map(|n| n.parse::<usize>().unwrap()) {
+                assert!(
+                    size <= 50_000,
+                    "a batch partition holds at most rate × interval records: {size}"
+                );
+                total += size;
+            }
+            batches += 1;
+        }
+        assert_eq!(total, BACKLOG, "every record, once");
+        assert!(
+            batches >= BACKLOG / 150_000,
+            "the rate limit spread the backlog over batches"
+        );
+        let peak: u64 = stdout
+            .lines()
+            .find_map(|l| l.split_once("PEAK_RSS_KIB\t"))
+            .unwrap()
+            .1
+            .trim()
+            .parse()
+            .unwrap();
+        let backlog_kib = (BACKLOG * BACKLOG_PAYLOAD / 1024) as u64;
+        assert!(
+            peak < backlog_kib / 2,
+            "memory stays bounded: peak {peak} KiB for a backlog of {backlog_kib} KiB"
+        );
     }
 }
