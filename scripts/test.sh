@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: makes sure the pinned toolchain is there, then
 # checks formatting and lints and runs every test (unit, integration, compile-fail, doc).
-# `cargo test` runs with throwaway MariaDB and PostgreSQL servers on 127.0.0.1 (installed with
-# apt-get if missing, started and stopped by scripts/with-databases.sh, data in .db-run/),
-# MYSQL_URL / POSTGRES_URL exported and STREAMDSL_REQUIRE_DB=1: a database test fails, instead
-# of skipping, when its URL is missing.
+# `cargo test` runs with the `kafka` feature and with throwaway servers on 127.0.0.1: MariaDB and
+# PostgreSQL (installed with apt-get if missing, started and stopped by scripts/with-databases.sh,
+# data in .db-run/) and a Kafka-compatible broker (tansu, from a hash-pinned wheel, started and
+# stopped by scripts/with-kafka.sh). MYSQL_URL / POSTGRES_URL / KAFKA_BOOTSTRAP are exported and
+# STREAMDSL_REQUIRE_DB=1 / STREAMDSL_REQUIRE_KAFKA=1 make a test fail, instead of skipping, when
+# its server is missing.
 # Usage: scripts/test.sh            (from anywhere; exits non-zero on the first failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,10 +37,11 @@ cargo --version
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features kafka -- -D warnings
 echo "== cargo doc (every public item documented, links valid)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
-echo "== cargo test (build first: the database servers are not needed for it)"
-cargo test --workspace --locked --no-run
-echo "== cargo test, with MariaDB and PostgreSQL (scripts/with-databases.sh stops them on exit)"
-STREAMDSL_REQUIRE_DB=1 bash scripts/with-databases.sh cargo test --workspace --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features kafka
+echo "== cargo test (build first: the servers are not needed for it)"
+cargo test --workspace --locked --features kafka --no-run
+echo "== cargo test, with MariaDB, PostgreSQL and a Kafka broker (the scripts stop them on exit)"
+STREAMDSL_REQUIRE_DB=1 STREAMDSL_REQUIRE_KAFKA=1 bash scripts/with-databases.sh \
+    bash scripts/with-kafka.sh cargo test --workspace --locked --features kafka

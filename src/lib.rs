@@ -152,6 +152,36 @@
 //! * [`socket_text_stream`]: lines from a TCP server, reconnecting after failures, with long
 //!   lines cut and invalid UTF-8 handled as configured; with a write-ahead log, what was
 //!   received survives a crash.
+//! * `kafka_stream` (cargo feature `kafka`): Kafka's direct stream. Each batch is an offset
+//!   range per partition (up to the high watermark, at most `max_rate_per_partition × batch
+//!   interval` records); the ranges' ends go into the checkpoint and win on restart, so state
+//!   is exactly-once; the consumer group's offsets are committed after each batch's outputs.
+//!   Consumer-group subscription (copies of a binary share partitions) or manual assignment.
+//!
+//!   ```no_run
+//!   # #[cfg(feature = "kafka")] {
+//!   use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+//!   use streamdsl::prelude::*;
+//!
+//!   stream! {
+//!       /// Spark's KafkaWordCount.
+//!       pipeline KafkaWordCount {
+//!           batch = 2s;
+//!           input messages: (Option<String>, String);
+//!           messages
+//!               .flat_map(|(_, line)| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+//!               .map(|word| (word, 1u64))
+//!               .reduce_by_key(|a, b| a + b)
+//!               .pprint();
+//!       }
+//!   }
+//!
+//!   let config = KafkaConfig::subscribe("127.0.0.1:9092", "word-count", ["words"]);
+//!   StreamingContext::new()
+//!       .run(KafkaWordCount::new().messages(kafka_stream(config)))
+//!       .unwrap();
+//!   # }
+//!   ```
 //! * Custom sources implement [`InputStream`] (pulled each batch) or
 //!   [`inputs::Receiver`] (pushing as data arrives, into a bounded buffer with backpressure
 //!   and an optional rate limit).

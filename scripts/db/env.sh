@@ -41,8 +41,8 @@ for _v in DB_RUN_DIR MARIADB_DIR MARIADB_PID_FILE MARIADB_URL_FILE POSTGRES_DIR 
 done
 unset _v
 
-# shellcheck source=../lib/process.sh
-source "$DB_SCRIPTS_DIR/../lib/process.sh"
+# shellcheck source=../lib/helpers.sh
+source "$DB_SCRIPTS_DIR/../lib/helpers.sh"
 
 # A file in each data folder that marks it as made by these scripts: nothing else is ever removed.
 DB_MARKER=".made-by-db-scripts"
@@ -70,30 +70,6 @@ ensure_packages() { # ensure_packages "cmd1 cmd2" pkg...
   [ -z "$missing" ] && return 0
   log "missing:$missing"
   apt_install "$@"
-}
-
-# apt-get install. "apt-get update" first when there are no package lists at all (a fresh
-# Debian image), otherwise only if the install fails (lists so old that their .deb files are gone).
-apt_install() {
-  local sudo=''
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "not root and no sudo: install $* by hand"
-    sudo='sudo'
-  fi
-  command -v apt-get >/dev/null || die "no apt-get: install $* by hand"
-  log "installing $*"
-  local t0; t0=$(now_ms)
-  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-    log "no apt package lists; running apt-get update first"
-    $sudo apt-get update >&2 || die "apt-get update failed"
-  fi
-  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; then
-    log "apt-get install failed; running apt-get update and retrying"
-    $sudo apt-get update >&2 || die "apt-get update failed"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
-      die "apt-get install $* failed"
-  fi
-  log "installed $* in $(($(now_ms) - t0)) ms"
 }
 
 # Look a command up on PATH and in the sbin folders (mariadbd lives in /usr/sbin, which is

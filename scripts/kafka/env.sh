@@ -27,5 +27,5 @@ KAFKA_PID_FILE="$KAFKA_RUN_DIR/broker.pid"
 KAFKA_LOG_FILE="$KAFKA_RUN_DIR/broker.log"
 export KAFKA_TOOLS_DIR KAFKA_RUN_DIR KAFKA_HOST KAFKA_PORT BROKER_BIN KAFKA_BOOTSTRAP KAFKA_URL KAFKA_PID_FILE KAFKA_LOG_FILE
 
-# shellcheck source=../lib/process.sh
-source "$KAFKA_SCRIPTS_DIR/../lib/process.sh"
+# shellcheck source=../lib/helpers.sh
+source "$KAFKA_SCRIPTS_DIR/../lib/helpers.sh"

@@ -38,26 +38,18 @@ use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 /// Reads Kafka as `(key, value)` text records, `(Option<String>, String)` (as PySpark's
-/// `createStream`); see [`KafkaStream::invalid_utf8`] for bytes that are not UTF-8.
+/// `createStream`); see [`KafkaStream::invalid_utf8`] for bytes that are not UTF-8. Bind it
+/// to a pipeline input declared `input messages: (Option<String>, String);` (the `streamdsl`
+/// crate's docs show a whole KafkaWordCount).
 ///
 /// ```no_run
-/// use streamdsl::prelude::*;
-/// use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+/// use streamdsl_runtime::InvalidUtf8;
+/// use streamdsl_runtime::inputs::kafka::{KafkaConfig, kafka_stream};
 ///
-/// stream! {
-///     pipeline KafkaWordCount {
-///         batch = 2s;
-///         input messages: (Option<String>, String);
-///         messages
-///             .flat_map(|(_, line)| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
-///             .map(|word| (word, 1u64))
-///             .reduce_by_key(|a, b| a + b)
-///             .pprint();
-///     }
-/// }
-///
-/// let config = KafkaConfig::subscribe("127.0.0.1:9092", "word-count", ["words"]);
-/// StreamingContext::new().run(KafkaWordCount::new().messages(kafka_stream(config))).unwrap();
+/// let config = KafkaConfig::subscribe("127.0.0.1:9092", "word-count", ["words"])
+///     .max_rate_per_partition(10_000);
+/// let messages = kafka_stream(config).invalid_utf8(InvalidUtf8::Skip);
+/// # drop(messages);
 /// ```
 pub fn kafka_stream(config: KafkaConfig) -> KafkaStream<KeyValueText> {
     KafkaStream::new(config, KeyValueText::default())

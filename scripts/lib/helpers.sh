@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Process helpers shared by the scripts that start and stop throwaway servers for the tests
-# (scripts/db, scripts/kafka). Sourced, not run.
+# Helpers shared by the scripts that install, start and stop throwaway servers for the tests
+# (scripts/db, scripts/kafka): logging, processes, ports, apt-get. Sourced, not run.
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -76,4 +76,28 @@ stop_server() { # stop_server pid_file program data_dir_arg signal timeout_s
     return 1
   fi
   log "stopped pid $pid in $(($(now_ms) - t0)) ms"
+}
+
+# apt-get install. "apt-get update" first when there are no package lists at all (a fresh
+# Debian image), otherwise only if the install fails (lists so old that their .deb files are gone).
+apt_install() {
+  local sudo=''
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "not root and no sudo: install $* by hand"
+    sudo='sudo'
+  fi
+  command -v apt-get >/dev/null || die "no apt-get: install $* by hand"
+  log "installing $*"
+  local t0; t0=$(now_ms)
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    log "no apt package lists; running apt-get update first"
+    $sudo apt-get update >&2 || die "apt-get update failed"
+  fi
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; then
+    log "apt-get install failed; running apt-get update and retrying"
+    $sudo apt-get update >&2 || die "apt-get update failed"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
+      die "apt-get install $* failed"
+  fi
+  log "installed $* in $(($(now_ms) - t0)) ms"
 }
