@@ -220,6 +220,8 @@ pub use streamdsl_runtime::*;
 /// What a pipeline program needs: `use streamdsl::prelude::*;`.
 pub mod prelude {
     pub use streamdsl_macros::stream;
+    #[cfg(feature = "kafka")]
+    pub use streamdsl_runtime::inputs::kafka::{KafkaConfig, kafka_stream};
     pub use streamdsl_runtime::state::State;
     pub use streamdsl_runtime::{
         Batch, BatchInfo, InputStream, ManualClock, Pipeline, QueueFeeder, QueueStream, Running,

@@ -553,26 +553,36 @@ mod with_kafka {
     }
 
     #[test]
-    fn manual_assignment_reads_exactly_the_partitions_given() {
+    fn manual_assignment_reads_exactly_the_partitions_given_across_topics() {
         let Some(bootstrap) = bootstrap() else { return };
-        let topic = unique("manual");
-        create_topic(&bootstrap, &topic, 3);
-        produce(&bootstrap, &topic, numbered(3, 50));
-        let config = KafkaConfig::partitions(
+        let (first, second) = (unique("manual-a"), unique("manual-b"));
+        create_topic(&bootstrap, &first, 3);
+        create_topic(&bootstrap, &second, 1);
+        produce(&bootstrap, &first, numbered(3, 50));
+        produce(
             &bootstrap,
-            &unique("manual-group"),
-            [(&topic, 0), (&topic, 2)],
+            &second,
+            (0..50).map(|i| Message::text(0, "k", &format!("q0-{i}"))),
         );
-        let (seen, metrics) = run_until(config, 100);
+        let partitions = [
+            (first.as_str(), 0),
+            (first.as_str(), 2),
+            (second.as_str(), 0),
+        ];
+        let config = KafkaConfig::partitions(&bootstrap, &unique("manual-group"), partitions);
+        let (seen, metrics) = run_until(config, 150);
         let mut values = all_values(&seen);
         values.sort();
-        let mut expected: Vec<String> = [0, 2]
+        let mut expected: Vec<String> = ["p0", "p2", "q0"]
             .iter()
-            .flat_map(|p| (0..50).map(move |i| format!("p{p}-{i}")))
+            .flat_map(|p| (0..50).map(move |i| format!("{p}-{i}")))
             .collect();
         expected.sort();
-        assert_eq!(values, expected);
-        assert_eq!(metrics.input_counter("messages", "partitions"), 2);
+        assert_eq!(
+            values, expected,
+            "partitions 0 and 2 of the first topic, all of the second"
+        );
+        assert_eq!(metrics.input_counter("messages", "partitions"), 3);
     }
 
     // ---- Consumer groups: copies of a binary share partitions ----
