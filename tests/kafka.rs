@@ -244,12 +244,12 @@ mod with_kafka {
         if let Some(point) = crash_at {
             command.env("STREAMDSL_CRASH_AT", point);
         }
-        let mut child = command.spawn().unwrap();
+        let mut child = KillOnDrop(command.spawn().unwrap());
         let started = std::time::Instant::now();
         let mut outputs = Outputs::new();
         let mut lines = 0;
         let mut killed = false;
-        for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        for line in std::io::BufReader::new(child.0.stdout.take().unwrap()).lines() {
             let Ok(line) = line else { break };
             if let Some((_, rest)) = line.split_once("OUT\t") {
                 let mut fields = rest.splitn(3, '\t');
@@ -258,7 +258,7 @@ mod with_kafka {
                 outputs.insert((time, output), fields.next().unwrap_or("").to_owned());
                 lines += 1;
                 if kill_after == Some(lines) {
-                    child.kill().unwrap();
+                    child.0.kill().unwrap();
                     killed = true;
                 }
             }
@@ -267,8 +267,18 @@ mod with_kafka {
                 "child ran too long"
             );
         }
-        let status = child.wait().unwrap();
+        let status = child.0.wait().unwrap();
         (outputs, killed || !status.success())
+    }
+
+    /// A child process that a failing assertion does not leave running.
+    struct KillOnDrop(std::process::Child);
+
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 
     /// Batch times as batch indexes from `first`.
