@@ -32,7 +32,7 @@ pub(super) struct Client {
     bootstrap: String,
     start_from: StartFrom,
     timeout: Duration,
-    /// Offsets from a checkpoint, used once, at a partition's first assignment.
+    /// Offsets from a checkpoint, used at the first assignment only.
     restored: Mutex<HashMap<TopicPartition, i64>>,
     /// The end of each owned partition's last completed batch: committed on revocation.
     completed: Mutex<HashMap<TopicPartition, i64>>,
@@ -150,6 +150,9 @@ impl Client {
                     }
                 }
             }
+            // The checkpoint speaks for the first assignment only: a partition this process
+            // gets later may have been read by another member since.
+            restored.clear();
         }
         if unknown.count() == 0 {
             return Ok(starts);
