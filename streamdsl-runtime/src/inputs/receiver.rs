@@ -57,12 +57,14 @@ pub trait Receiver: Send + 'static {
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
-/// Records per buffered chunk: the unit handed from a receiver to the driver.
+/// Records (by weight) per buffered chunk: the unit handed from a receiver to the driver.
 const CHUNK: usize = 1024;
 
 /// Where a receiver pushes its records.
 pub struct ReceiverOutput<T> {
     chunk: Vec<T>,
+    /// The records the chunk stands for (a record may carry many, see `push_weighted`).
+    chunk_weight: usize,
     sender: mpsc::UnboundedSender<Chunk<T>>,
     /// One permit per record the buffer has room for (the bound is in records, not chunks).
     space: Arc<Semaphore>,
@@ -94,14 +96,21 @@ impl std::error::Error for Stopped {}
 impl<T: Send + 'static> ReceiverOutput<T> {
     /// Takes one record; waits while the buffer is full or the rate limit is reached.
     pub async fn push(&mut self, record: T) -> Result<(), Stopped> {
+        self.push_weighted(record, 1).await
+    }
+
+    /// Takes a record that stands for `weight` records (a block of lines handed over
+    /// together): the buffer bound and the rate limit count it as `weight`.
+    pub async fn push_weighted(&mut self, record: T, weight: usize) -> Result<(), Stopped> {
         if self.stopping() {
             return Err(Stopped);
         }
         if let Some(rate) = &mut self.rate {
-            rate.acquire().await;
+            rate.acquire(weight).await;
         }
         self.chunk.push(record);
-        if self.chunk.len() >= CHUNK {
+        self.chunk_weight += weight;
+        if self.chunk_weight >= CHUNK {
             self.flush().await?;
         }
         Ok(())
@@ -116,6 +125,7 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         }
         // The next chunk starts at full capacity: no regrowth 0, 4, 8, … 1024 per chunk.
         let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        let weight = std::mem::take(&mut self.chunk_weight);
         let first_seq = match &mut self.wal {
             Some(wal) => match wal.append(&records) {
                 Ok(seq) => seq,
@@ -129,7 +139,7 @@ impl<T: Send + 'static> ReceiverOutput<T> {
             },
             None => 0,
         };
-        let permits = (records.len() as u32).min(self.limit);
+        let permits = weight.min(self.limit as usize) as u32;
         self.space
             .acquire_many(permits)
             .await
@@ -181,19 +191,23 @@ struct RateLimit {
 }
 
 impl RateLimit {
-    async fn acquire(&mut self) {
-        loop {
+    /// Waits until `n` records may pass (in bursts of at most a second's worth).
+    async fn acquire(&mut self, n: usize) {
+        let mut left = n as f64;
+        while left > 0.0 {
             let now = Instant::now();
             self.tokens = (self.tokens
                 + now.duration_since(self.refilled).as_secs_f64() * self.per_second)
                 .min(self.per_second);
             self.refilled = now;
-            if self.tokens >= 1.0 {
-                self.tokens -= 1.0;
-                return;
+            let wanted = left.min(self.per_second.max(1.0));
+            if self.tokens >= wanted {
+                self.tokens -= wanted;
+                left -= wanted;
+                continue;
             }
             tokio::time::sleep(Duration::from_secs_f64(
-                (1.0 - self.tokens) / self.per_second,
+                (wanted - self.tokens) / self.per_second,
             ))
             .await;
         }
@@ -356,6 +370,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         };
         let mut out = ReceiverOutput {
             chunk: Vec::with_capacity(CHUNK),
+            chunk_weight: 0,
             sender,
             space,
             limit,

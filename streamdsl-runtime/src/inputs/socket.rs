@@ -3,7 +3,8 @@
 
 use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
 use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
-use crate::BoxError;
+use super::{InputContext, InputPosition, InputStream};
+use crate::{Batch, BoxError, Time};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -62,6 +63,40 @@ impl ReceiverStream<SocketText> {
     }
 }
 
+/// Lines received together: the receiver hands the pipeline one block per read instead of
+/// one `String` per line, and the lines become `String`s at batch time, on the thread that
+/// also drops them (an allocation freed on another thread is what made per-line handover
+/// slow). The write-ahead log stores blocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LineBlock {
+    /// Every line followed by `'\n'` (lines never contain one).
+    text: String,
+    lines: usize,
+}
+
+impl LineBlock {
+    fn push_line(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        self.lines += 1;
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.lines
+    }
+
+    /// Whether the block has no line.
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// The lines, in order.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.text.split_terminator('\n')
+    }
+}
+
 /// The line being read: its bytes so far, or (after a long line was cut or dropped) the rest
 /// of it being skipped up to its end.
 #[derive(Default)]
@@ -72,7 +107,12 @@ struct Line {
 
 impl SocketText {
     /// A line longer than the limit, `head` then `tail`: its cut, or nothing if dropped.
-    fn long_line(&self, head: &[u8], tail: &[u8], out: &ReceiverOutput<String>) -> Option<Vec<u8>> {
+    fn long_line(
+        &self,
+        head: &[u8],
+        tail: &[u8],
+        out: &ReceiverOutput<LineBlock>,
+    ) -> Option<Vec<u8>> {
         match self.long_lines {
             LongLines::Cut => {
                 out.count("lines_cut", 1);
@@ -100,12 +140,13 @@ impl SocketText {
     }
 
     /// Takes bytes up to a line end (`ended`) or, without one, the start of the next line.
-    async fn take(
+    fn take(
         &self,
         line: &mut Line,
         bytes: &[u8],
         ended: bool,
-        out: &mut ReceiverOutput<String>,
+        block: &mut LineBlock,
+        out: &ReceiverOutput<LineBlock>,
     ) -> Result<(), BoxError> {
         if line.skipping {
             line.skipping = !ended;
@@ -124,41 +165,87 @@ impl SocketText {
             let head = std::mem::take(&mut line.bytes);
             line.skipping = !ended;
             if let Some(cut) = self.long_line(&head, bytes, out) {
-                self.emit(&cut, out).await?;
+                self.emit(&cut, block, out)?;
             }
         } else if !ended {
             line.bytes.extend_from_slice(bytes);
         } else if line.bytes.is_empty() {
-            self.emit(bytes, out).await?;
+            self.emit(bytes, block, out)?;
         } else {
             line.bytes.extend_from_slice(bytes);
             let whole = std::mem::take(&mut line.bytes);
-            self.emit(&whole, out).await?;
+            self.emit(&whole, block, out)?;
         }
         Ok(())
     }
 
-    async fn emit(&self, bytes: &[u8], out: &mut ReceiverOutput<String>) -> Result<(), BoxError> {
+    /// Splits the bytes of one read into lines appended to `block`; an unfinished last line
+    /// stays in `line`.
+    fn split(
+        &self,
+        received: &[u8],
+        line: &mut Line,
+        block: &mut LineBlock,
+        out: &ReceiverOutput<LineBlock>,
+    ) -> Result<(), BoxError> {
+        // Validated once for the whole read: whole lines inside the valid part need no
+        // check of their own (a character cut by the end of the read ends the valid part).
+        let valid = std::str::from_utf8(received).map_or_else(|e| e.valid_up_to(), str::len);
+        let text = std::str::from_utf8(&received[..valid]).unwrap_or_default();
+        let mut at = 0;
+        while let Some(end) = find_newline(&received[at..]).map(|n| at + n) {
+            let fast = end <= valid && line.bytes.is_empty() && !line.skipping;
+            let whole = &text.get(at..end).unwrap_or_default();
+            let whole = whole.strip_suffix('\r').unwrap_or(whole);
+            if fast && whole.len() <= self.max_line_bytes {
+                block.push_line(whole);
+            } else {
+                self.take(line, &received[at..end], true, block, out)?;
+            }
+            at = end + 1;
+        }
+        self.take(line, &received[at..], false, block, out)
+    }
+
+    fn emit(
+        &self,
+        bytes: &[u8],
+        block: &mut LineBlock,
+        out: &ReceiverOutput<LineBlock>,
+    ) -> Result<(), BoxError> {
         let mut invalid = 0;
         let decoded = decode_line(trim_cr(bytes), self.invalid_utf8, &mut invalid);
         if invalid > 0 {
             out.count("invalid_utf8_lines", invalid);
         }
         if let Some(text) = decoded? {
-            out.push(text).await?;
+            block.push_line(&text);
         }
+        Ok(())
+    }
+
+    /// Hands the lines of the block over (waiting while the buffer is full).
+    async fn hand_over(
+        block: &mut LineBlock,
+        out: &mut ReceiverOutput<LineBlock>,
+    ) -> Result<(), BoxError> {
+        if !block.is_empty() {
+            let lines = block.len();
+            out.push_weighted(std::mem::take(block), lines).await?;
+        }
+        out.flush().await?;
         Ok(())
     }
 }
 
 impl Receiver for SocketText {
-    type Record = String;
+    type Record = LineBlock;
 
     fn describe(&self) -> String {
         format!("socket_text_stream {}:{}", self.host, self.port)
     }
 
-    async fn receive(&mut self, out: &mut ReceiverOutput<String>) -> Result<(), BoxError> {
+    async fn receive(&mut self, out: &mut ReceiverOutput<LineBlock>) -> Result<(), BoxError> {
         let address = format!("{}:{}", self.host, self.port);
         let stopped = out.stopped();
         tokio::pin!(stopped);
@@ -171,6 +258,7 @@ impl Receiver for SocketText {
         tracing::info!(input = %self.describe(), "connected");
         let mut buffer = vec![0u8; 64 * 1024];
         let mut line = Line::default();
+        let mut block = LineBlock::default();
         loop {
             let read = tokio::select! {
                 read = stream.read(&mut buffer) => read.map_err(|e| format!("error receiving data from {address}: {e}"))?,
@@ -178,32 +266,69 @@ impl Receiver for SocketText {
             };
             if read == 0 {
                 // The last line may have no line end.
-                if !line.skipping && !line.bytes.is_empty() {
+                let ended = if !line.skipping && !line.bytes.is_empty() {
                     let last = std::mem::take(&mut line.bytes);
-                    self.emit(&last, out).await?;
-                }
-                out.flush().await?;
+                    self.emit(&last, &mut block, out)
+                } else {
+                    Ok(())
+                };
+                SocketText::hand_over(&mut block, out).await?;
+                ended?;
                 return Err(format!("{address} closed the connection").into());
             }
-            let received = &buffer[..read];
-            // Validated once for the whole read: whole lines inside the valid part need no
-            // check of their own (a character cut by the end of the read ends the valid part).
-            let valid = std::str::from_utf8(received).map_or_else(|e| e.valid_up_to(), str::len);
-            let text = std::str::from_utf8(&received[..valid]).unwrap_or_default();
-            let mut at = 0;
-            while let Some(end) = find_newline(&received[at..]).map(|n| at + n) {
-                let fast = end <= valid && line.bytes.is_empty() && !line.skipping;
-                let whole = &text.get(at..end).unwrap_or_default();
-                let whole = whole.strip_suffix('\r').unwrap_or(whole);
-                if fast && whole.len() <= self.max_line_bytes {
-                    out.push(whole.to_owned()).await?;
-                } else {
-                    self.take(&mut line, &received[at..end], true, out).await?;
-                }
-                at = end + 1;
-            }
-            self.take(&mut line, &received[at..], false, out).await?;
-            out.flush().await?;
+            let split = self.split(&buffer[..read], &mut line, &mut block, out);
+            // The lines before a failure (e.g. invalid UTF-8 with `Fail`) are kept.
+            SocketText::hand_over(&mut block, out).await?;
+            split?;
         }
+    }
+}
+
+/// The pipeline sees the socket's lines one `String` per record: blocks are split here, at
+/// batch time. Everything else is the receiver's.
+impl InputStream<String> for ReceiverStream<SocketText> {
+    fn describe(&self) -> String {
+        InputStream::<LineBlock>::describe(self)
+    }
+
+    fn start(&mut self, ctx: &InputContext) -> Result<(), BoxError> {
+        InputStream::<LineBlock>::start(self, ctx)
+    }
+
+    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
+        let blocks = InputStream::<LineBlock>::next_batch(self, time)?;
+        let mut lines = Vec::with_capacity(blocks.iter().map(LineBlock::len).sum());
+        for block in blocks.iter() {
+            lines.extend(block.lines().map(str::to_owned));
+        }
+        Ok(Batch::from(lines))
+    }
+
+    fn batch_completed(&mut self, time: Time) {
+        InputStream::<LineBlock>::batch_completed(self, time);
+    }
+
+    fn is_finished(&self) -> bool {
+        InputStream::<LineBlock>::is_finished(self)
+    }
+
+    fn stop_receiving(&mut self) {
+        InputStream::<LineBlock>::stop_receiving(self);
+    }
+
+    fn has_pending(&self) -> bool {
+        InputStream::<LineBlock>::has_pending(self)
+    }
+
+    fn position(&mut self) -> Option<InputPosition> {
+        InputStream::<LineBlock>::position(self)
+    }
+
+    fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
+        InputStream::<LineBlock>::restore(self, position)
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        InputStream::<LineBlock>::counters(self)
     }
 }
