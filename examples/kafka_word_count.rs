@@ -1,0 +1,95 @@
+//! Spark's KafkaWordCount: counts the words of the messages of Kafka topics over the last
+//! 10 minutes, every 2 s (`reduce_by_key_and_window` with its inverse function, so a slide
+//! costs the batches entering and leaving the window, not the window's 300 batches), until
+//! Ctrl-C; then it stops gracefully and commits the offsets it has counted.
+//!
+//! It joins consumer group `<group>` (Spark's `Subscribe`): several copies with the same group
+//! share the topics' partitions, and a restart resumes where the group's committed offsets
+//! are, or where the checkpoint says when restarted on the same `--checkpoint` directory.
+//! Partitions without either start at the earliest record the broker keeps.
+//!
+//! With a throwaway broker (scripts/with-kafka.sh) and `kafka_word_producer` feeding it:
+//!
+//! ```text
+//! scripts/with-kafka.sh bash -c '
+//!   cargo run --features kafka --example kafka_word_producer -- $KAFKA_BOOTSTRAP words 100 10 &
+//!   cargo run --features kafka --example kafka_word_count -- $KAFKA_BOOTSTRAP word-count words'
+//! ```
+//!
+//! Or against a broker of your own: `cargo run --features kafka --example kafka_word_count --
+//! broker:9092 word-count words,other-topic`.
+
+mod common;
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+use streamdsl::prelude::*;
+
+stream! {
+    /// Word counts of the messages' values over the last 10 minutes, every 2 s.
+    pub pipeline KafkaWordCount {
+        batch = 2s;
+        checkpoint;
+        // Borrowed: the words are slices of the message value until the window owns them.
+        input messages: &(Option<String>, String);
+        // Window state outlives the batch, so its records own their words (`String`).
+        let counts: (String, u64) = messages
+            .flat_map(|(_, value)| value.split(' '))
+            .filter(|word| !word.is_empty())
+            .map(|word| (word.to_string(), 1u64))
+            .reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 10min, 2s);
+        counts.pprint();
+    }
+}
+
+/// Counts the words of Kafka messages over the last 10 minutes, every 2 s.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Kafka's bootstrap servers, `host:port[,host:port…]` (e.g. 127.0.0.1:9092).
+    bootstrap: String,
+    /// Consumer group id; the counted offsets are committed under it.
+    group: String,
+    /// Topics to read, comma-separated (e.g. words,more-words).
+    topics: String,
+    /// Checkpoint directory; restarted on the same directory, the pipeline resumes its window
+    /// and offsets. Default: a fresh temporary directory, emptied at start.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// At most this many records per partition per second of batch (Spark's
+    /// `maxRatePerPartition`), so that a backlog drains in bounded batches.
+    #[arg(long, value_name = "RECORDS")]
+    max_rate_per_partition: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::init_logging();
+    let topics: Vec<&str> = args
+        .topics
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut config = KafkaConfig::subscribe(&args.bootstrap, &args.group, topics);
+    if let Some(rate) = args.max_rate_per_partition {
+        config = config.max_rate_per_partition(rate);
+    }
+    let checkpoint = args
+        .checkpoint
+        .unwrap_or_else(|| common::fresh_checkpoint_dir("kafka_word_count"));
+    let pipeline = KafkaWordCount::new().messages(kafka_stream(config));
+    // Until Ctrl-C or SIGTERM.
+    match StreamingContext::new()
+        .checkpoint_dir(checkpoint)
+        .run(pipeline)
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Display, not Debug: an unreachable broker or a missing topic reads as a sentence.
+            eprintln!("kafka_word_count: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
