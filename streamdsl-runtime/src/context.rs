@@ -4,6 +4,7 @@ use crate::checkpoint::Checkpointer;
 use crate::clock::{Clock, ManualClock};
 use crate::driver::{Command, Driver, DriverConfig, Shared, StopMode};
 use crate::error::{Error, Result};
+use crate::inputs::{InputContext, InputSet};
 use crate::metrics::StreamingListener;
 use crate::outputs::{CapturedBatch, Console};
 use crate::pipeline::Pipeline;
@@ -144,6 +145,14 @@ impl StreamingContext {
             .build()?;
         let (commands_tx, commands) = watch::channel(Command::Run);
         let shared = Arc::new(Shared::default());
+        // Inputs start before the batch grid is laid: a Kafka group join may take seconds,
+        // which would otherwise show as scheduling delay of the first batches.
+        let input_context = InputContext::new(
+            runtime.handle().clone(),
+            self.checkpoint_dir.clone(),
+            info.batch_interval,
+        );
+        inputs.start(&input_context)?;
         // A restored pipeline keeps its zero time and resumes after its last batch; batches
         // missed while it was down run at once, one after another (Spark's recovery).
         let (zero_time, first_batch) = match resumed {
@@ -153,7 +162,7 @@ impl StreamingContext {
                 (first - info.batch_interval, first)
             }
         };
-        let mut driver = Driver {
+        let driver = Driver {
             pipeline,
             inputs,
             info,
@@ -173,9 +182,7 @@ impl StreamingContext {
             zero_time,
             first_batch,
             checkpointer,
-            checkpoint_dir: self.checkpoint_dir.clone(),
         };
-        driver.start_inputs()?;
         let thread = std::thread::Builder::new()
             .name(format!("streamdsl-driver-{}", info.name))
             .spawn(move || driver.run())?;

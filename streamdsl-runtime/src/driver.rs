@@ -6,7 +6,7 @@
 use crate::checkpoint::Checkpointer;
 use crate::clock::Clock;
 use crate::error::{BoxError, Error};
-use crate::inputs::{InputContext, InputSet};
+use crate::inputs::InputSet;
 use crate::metrics::{BatchInfo, StreamingListener};
 use crate::outputs::{CapturedBatch, Console, OutputContext, OutputRecord, OutputRunner};
 use crate::pipeline::{Pipeline, PipelineInfo};
@@ -122,19 +122,9 @@ pub(crate) struct Driver<P: Pipeline> {
     pub(crate) zero_time: Time,
     pub(crate) first_batch: Time,
     pub(crate) checkpointer: Option<Checkpointer>,
-    pub(crate) checkpoint_dir: Option<std::path::PathBuf>,
 }
 
 impl<P: Pipeline> Driver<P> {
-    pub(crate) fn start_inputs(&mut self) -> Result<(), Error> {
-        let ctx = InputContext::new(
-            self.runtime.handle().clone(),
-            self.checkpoint_dir.clone(),
-            self.info.batch_interval,
-        );
-        self.inputs.start(&ctx)
-    }
-
     /// The loop; returns when the pipeline stops.
     pub(crate) fn run(mut self) {
         let interval = self.info.batch_interval;

@@ -103,8 +103,8 @@ impl Client {
     }
 
     pub(super) fn take_changes(&self) -> Option<Vec<Ownership>> {
-        self.changed
-            .swap(false, Ordering::SeqCst)
+        // A plain load first: this runs after every poll, changes are rare.
+        (self.changed.load(Ordering::Acquire) && self.changed.swap(false, Ordering::AcqRel))
             .then(|| std::mem::take(&mut *lock(&self.changes)))
     }
 
@@ -126,7 +126,8 @@ impl Client {
     }
 
     pub(super) fn broker_reachable(&self) {
-        if self.outage.swap(false, Ordering::SeqCst) {
+        // A plain load first: this runs for every message.
+        if self.outage.load(Ordering::Relaxed) && self.outage.swap(false, Ordering::SeqCst) {
             tracing::info!(bootstrap = %self.bootstrap, "Kafka broker reachable again; catching up");
         }
     }

@@ -143,6 +143,10 @@ impl<D: KafkaDecoder> KafkaStream<D> {
                 },
             )
             .set("fetch.wait.max.ms", "100")
+            // The consumer is polled at batch time only, so its queue fills up during a
+            // backlog; librdkafka's default 1 s back-off then idles the fetcher (measured:
+            // 220 k instead of 1.1 M records/s).
+            .set("fetch.queue.backoff.ms", "10")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             // A broker that stops answering is noticed in 10 s, not librdkafka's 60 s.
