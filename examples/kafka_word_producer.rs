@@ -205,22 +205,6 @@ async fn send_second(
     sent
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// Connects, creates the topic if needed, sends every second until a signal, then flushes.
 async fn run(args: Args) -> Result<(), String> {
     let producer: ThreadedProducer<Deliveries> = ClientConfig::new()
@@ -242,7 +226,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     // After a stall (a full queue), keep one send per second rather than bursting to catch up.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stop = shutdown_signal();
+    let stop = streamdsl::shutdown_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {

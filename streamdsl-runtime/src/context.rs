@@ -210,7 +210,7 @@ impl StreamingContext {
                 else {
                     return;
                 };
-                rt.block_on(wait_for_shutdown_signal());
+                rt.block_on(shutdown_signal());
                 tracing::info!("shutdown signal received; stopping gracefully");
                 stopper.stop(StopMode::Gracefully);
             })?;
@@ -228,7 +228,9 @@ impl StreamingContext {
     }
 }
 
-async fn wait_for_shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM: what [`StreamingContext::run`] stops on, for programs that
+/// run their own async loop beside a pipeline (e.g. a producer).
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -31,7 +31,7 @@ mod time;
 
 pub use batch::{Batch, BatchBuilder, BatchSource, EndPartition, IntoBatch, Sink};
 pub use clock::ManualClock;
-pub use context::{Running, Stopper, StreamingContext};
+pub use context::{Running, Stopper, StreamingContext, shutdown_signal};
 pub use driver::{BatchContext, StopMode};
 pub use error::{BoxError, Error, Result};
 pub use inputs::{
