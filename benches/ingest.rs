@@ -5,7 +5,7 @@
 //!   pipeline with `input lines: String` and a `foreach_rdd` counting lines, on the system
 //!   clock with 50 ms batches; it is timed from `StreamingContext::start` (which connects)
 //!   until the batch that brings the count to the total has completed (its lines dropped).
-//!   It runs twice: with the input's default buffer (64 Ki records between receiver and
+//!   It runs twice: with the input's default buffer (1 Mi records between receiver and
 //!   pipeline) and with a buffer larger than the data. The bare side is a tokio task on a
 //!   one-worker runtime (as the receiver's) reading the same kind of server through
 //!   `tokio::io::BufReader::lines()`: one `String` per line, dropped at once.
@@ -19,7 +19,11 @@
 //! 10 000 random lowercase words of 2..=14 letters.
 //!
 //! Run with `cargo bench --bench ingest` (about a minute; `-- ingest_socket` or `-- ingest_files`
-//! for one group). After each criterion group an interleaved loop prints each side's lines/s and
+//! for one group). The socket pipeline turns each line into a `String` on the driver thread
+//! and frees a batch of them at once, which glibc's malloc serves slowly (it consolidates the
+//! freed chunks at the next large allocation); to compare with another allocator for both
+//! sides: `LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2` (Debian's libmimalloc2.0)
+//! on the bench binary. After each criterion group an interleaved loop prints each side's lines/s and
 //! MB/s and the pipeline / bare time ratios on standard error.
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -49,8 +53,6 @@ const VOCAB: usize = 10_000;
 const SEED: u64 = 7;
 /// Rounds of the interleaved ratio loops.
 const RATIO_ROUNDS: usize = 10;
-/// A buffer larger than the data, in records.
-const BIG_BUFFER: usize = 4 << 20;
 
 /// Lines counted by a pipeline run, and the total it waits for.
 struct Progress {
@@ -268,7 +270,7 @@ fn socket(c: &mut Criterion) {
         ("pipeline", Box::new(|| socket_pipeline(&data, lines, None))),
         (
             "pipeline_big_buffer",
-            Box::new(|| socket_pipeline(&data, lines, Some(BIG_BUFFER))),
+            Box::new(|| socket_pipeline(&data, lines, Some(lines as usize + 1))),
         ),
         ("bare", Box::new(|| socket_bare(&runtime, &data, lines))),
     ];
