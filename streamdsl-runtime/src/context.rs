@@ -198,9 +198,15 @@ impl StreamingContext {
 
     /// Starts the pipeline and runs it until Ctrl-C or SIGTERM, then stops gracefully.
     /// Returns the first error an output reported, if any.
+    ///
+    /// The signals are caught from the start on: one that arrives while inputs start (a Kafka
+    /// group join takes seconds) stops the pipeline gracefully as soon as it runs; a second
+    /// one exits the process at once (status 130).
     pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
-        let running = self.start(pipeline)?;
-        let stopper = running.stopper();
+        // The stopper once the pipeline runs, and whether a signal came before that.
+        let handoff: Arc<Mutex<(Option<Stopper>, bool)>> = Arc::default();
+        let on_signal = Arc::clone(&handoff);
+        let (listening, ready) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("streamdsl-signals".into())
             .spawn(move || {
@@ -210,10 +216,40 @@ impl StreamingContext {
                 else {
                     return;
                 };
+                rt.block_on(async {
+                    let first = shutdown_signal();
+                    tokio::pin!(first);
+                    // Registered before the pipeline starts; polled once so the handlers exist.
+                    std::future::poll_fn(|cx| {
+                        let _ = first.as_mut().poll(cx);
+                        std::task::Poll::Ready(())
+                    })
+                    .await;
+                    let _ = listening.send(());
+                    first.await;
+                });
+                tracing::info!("shutdown signal received; stopping gracefully (again to exit now)");
+                {
+                    let mut h = on_signal.lock().unwrap_or_else(|e| e.into_inner());
+                    match &h.0 {
+                        Some(stopper) => stopper.stop(StopMode::Gracefully),
+                        None => h.1 = true,
+                    }
+                }
                 rt.block_on(shutdown_signal());
-                tracing::info!("shutdown signal received; stopping gracefully");
-                stopper.stop(StopMode::Gracefully);
+                tracing::warn!("second shutdown signal; exiting at once");
+                std::process::exit(130);
             })?;
+        // Without signal handlers (e.g. no runtime), run anyway.
+        let _ = ready.recv_timeout(Duration::from_secs(5));
+        let running = self.start(pipeline)?;
+        {
+            let mut h = handoff.lock().unwrap_or_else(|e| e.into_inner());
+            if h.1 {
+                running.stopper().stop(StopMode::Gracefully);
+            }
+            h.0 = Some(running.stopper());
+        }
         running.await_termination()?;
         running.stop(StopMode::Gracefully)
     }
