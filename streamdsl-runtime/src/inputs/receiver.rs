@@ -75,7 +75,7 @@ pub struct ReceiverOutput<T> {
 }
 
 /// Records handed over together, with the write-ahead log sequence of the first.
-struct Chunk<T> {
+pub(crate) struct Chunk<T> {
     first_seq: u64,
     records: Vec<T>,
     permits: u32,
@@ -180,6 +180,39 @@ impl<T: Send + 'static> ReceiverOutput<T> {
     /// Adds `n` to the input's counter `name` (e.g. `lines_cut`), shown in batch metrics.
     pub fn count(&self, name: &'static str, n: u64) {
         self.shared.count(name, n);
+    }
+}
+
+#[cfg(test)]
+impl<T: Send + 'static> ReceiverOutput<T> {
+    /// An output for unit tests of receivers: unbounded, no rate limit, no log; the chunks
+    /// handed over arrive on the returned channel.
+    pub(crate) fn detached() -> (Self, mpsc::UnboundedReceiver<Chunk<T>>) {
+        let (sender, chunks) = mpsc::unbounded_channel();
+        let output = ReceiverOutput {
+            chunk: Vec::new(),
+            chunk_weight: 0,
+            sender,
+            space: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+            limit: u32::MAX,
+            shared: Arc::default(),
+            rate: None,
+            wal: None,
+        };
+        (output, chunks)
+    }
+
+    /// The counter `name` so far.
+    pub(crate) fn counter(&self, name: &str) -> u64 {
+        let counters = self
+            .shared
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        counters
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
@@ -502,5 +535,24 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_weighted_record_takes_its_weight_of_buffer_space() {
+        let (mut out, mut chunks) = ReceiverOutput::<&str>::detached();
+        out.push_weighted("700 lines", 700).await.unwrap();
+        out.push("one").await.unwrap();
+        out.flush().await.unwrap();
+        let chunk = chunks.try_recv().unwrap();
+        assert_eq!(chunk.records, ["700 lines", "one"]);
+        assert_eq!(chunk.permits, 701);
+        // A chunk is handed over once it stands for CHUNK records, whatever their count.
+        out.push_weighted("big", CHUNK).await.unwrap();
+        assert_eq!(chunks.try_recv().unwrap().records, ["big"]);
     }
 }

@@ -341,3 +341,45 @@ impl InputStream<String> for ReceiverStream<SocketText> {
         InputStream::<LineBlock>::counters(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_block_gives_back_its_lines_empty_ones_included() {
+        let mut block = LineBlock::default();
+        for line in ["a b", "", "ünïcode", ""] {
+            block.push_line(line);
+        }
+        assert_eq!(block.len(), 4);
+        assert_eq!(
+            block.lines().collect::<Vec<_>>(),
+            ["a b", "", "ünïcode", ""]
+        );
+        assert!(LineBlock::default().lines().next().is_none());
+    }
+
+    #[test]
+    fn lines_are_split_decoded_and_cut_per_settings() {
+        let socket = SocketText {
+            host: "h".into(),
+            port: 1,
+            max_line_bytes: 4,
+            long_lines: LongLines::Cut,
+            invalid_utf8: InvalidUtf8::Lossy,
+        };
+        let (out, _chunks) = ReceiverOutput::detached();
+        let (mut line, mut block) = (Line::default(), LineBlock::default());
+        socket
+            .split(b"ab\r\ncdefgh\nx\xffy\npart", &mut line, &mut block, &out)
+            .unwrap();
+        socket.split(b"ial\n", &mut line, &mut block, &out).unwrap();
+        assert_eq!(
+            block.lines().collect::<Vec<_>>(),
+            ["ab", "cdef", "x\u{fffd}y", "part"]
+        );
+        assert_eq!(out.counter("lines_cut"), 2, "`cdefgh` and `partial`");
+        assert_eq!(out.counter("invalid_utf8_lines"), 1);
+    }
+}
