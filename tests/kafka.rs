@@ -767,7 +767,9 @@ mod with_kafka {
             .parse()
             .unwrap();
         let backlog_kib = (BACKLOG * BACKLOG_PAYLOAD / 1024) as u64;
-        eprintln!("backlog: {BACKLOG} records in {batches} batches; peak RSS {peak} KiB, payloads {backlog_kib} KiB");
+        eprintln!(
+            "backlog: {BACKLOG} records in {batches} batches; peak RSS {peak} KiB, payloads {backlog_kib} KiB"
+        );
         assert!(
             peak < backlog_kib / 2,
             "memory stays bounded: peak {peak} KiB for a backlog of {backlog_kib} KiB"
