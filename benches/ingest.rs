@@ -5,8 +5,9 @@
 //!   pipeline with `input lines: String` and a `foreach_rdd` counting lines, on the system
 //!   clock with 50 ms batches; it is timed from `StreamingContext::start` (which connects)
 //!   until the batch that brings the count to the total has completed (its lines dropped).
-//!   It runs twice: with the input's default buffer (1 Mi records between receiver and
-//!   pipeline) and with a buffer larger than the data. The bare side is a tokio task on a
+//!   It runs three times: with the input's default buffer (1 Mi records between receiver and
+//!   pipeline), the same with `input lines: &str` (`pipeline_str`: lines lent from the
+//!   received blocks, no `String` per line), and with a buffer larger than the data. The bare side is a tokio task on a
 //!   one-worker runtime (as the receiver's) reading the same kind of server through
 //!   `tokio::io::BufReader::lines()`: one `String` per line, dropped at once.
 //! * **Files** (`text_file_stream(dir).include_existing(true)`): [`FILES`] generated files of
@@ -35,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use streamdsl::inputs::{ReceiverStream, SocketText};
 use streamdsl::prelude::*;
 use tokio::io::AsyncBufReadExt;
 
@@ -102,7 +104,7 @@ impl StreamingListener for Completion {
 }
 
 stream! {
-    /// Counts the lines of a socket.
+    /// Counts the lines of a socket, each an owned `String`.
     pipeline SocketIngest(progress: Arc<Progress>) {
         batch = 50ms;
         input lines: String;
@@ -111,6 +113,20 @@ stream! {
         });
     }
 }
+
+stream! {
+    /// Counts the lines of a socket, lent as `&str` (no allocation per line).
+    pipeline SocketIngestBorrowed(progress: Arc<Progress>) {
+        batch = 50ms;
+        input lines: &str;
+        lines.foreach_rdd(|batch| {
+            progress.lines.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        });
+    }
+}
+
+/// How a socket run's pipeline is made from its progress counter and input.
+type SocketPipeline<P> = fn(Arc<Progress>, ReceiverStream<SocketText>) -> P;
 
 stream! {
     /// Counts the lines of new files.
@@ -191,7 +207,12 @@ fn serve_once(data: &Arc<Vec<u8>>) -> (SocketAddr, JoinHandle<Instant>) {
 }
 
 /// Socket input into a pipeline: start (connect) to the batch that completes the count.
-fn socket_pipeline(data: &Arc<Vec<u8>>, lines: u64, buffer: Option<usize>) -> Timing {
+fn socket_pipeline<P: Pipeline>(
+    data: &Arc<Vec<u8>>,
+    lines: u64,
+    buffer: Option<usize>,
+    make: SocketPipeline<P>,
+) -> Timing {
     let (address, server) = serve_once(data);
     let progress = Progress::new(lines);
     // The server closes after the data: no reconnection while the run is measured.
@@ -200,7 +221,7 @@ fn socket_pipeline(data: &Arc<Vec<u8>>, lines: u64, buffer: Option<usize>) -> Ti
     if let Some(records) = buffer {
         input = input.buffer(records);
     }
-    let pipeline = SocketIngest::new(Arc::clone(&progress)).lines(input);
+    let pipeline = make(Arc::clone(&progress), input);
     let context = StreamingContext::new().add_listener(Completion(Arc::clone(&progress)));
     let start = Instant::now();
     let running = context.start(pipeline).expect("the pipeline starts");
@@ -266,11 +287,22 @@ fn socket(c: &mut Criterion) {
         bytes as f64 / lines as f64
     );
     let runtime = one_worker_runtime();
-    let sides: [Side; 3] = [
-        ("pipeline", Box::new(|| socket_pipeline(&data, lines, None))),
+    let owned: SocketPipeline<SocketIngest> =
+        |progress, input| SocketIngest::new(progress).lines(input);
+    let borrowed: SocketPipeline<SocketIngestBorrowed> =
+        |progress, input| SocketIngestBorrowed::new(progress).lines(input);
+    let sides: [Side; 4] = [
+        (
+            "pipeline",
+            Box::new(|| socket_pipeline(&data, lines, None, owned)),
+        ),
+        (
+            "pipeline_str",
+            Box::new(|| socket_pipeline(&data, lines, None, borrowed)),
+        ),
         (
             "pipeline_big_buffer",
-            Box::new(|| socket_pipeline(&data, lines, Some(lines as usize + 1))),
+            Box::new(|| socket_pipeline(&data, lines, Some(lines as usize + 1), owned)),
         ),
         ("bare", Box::new(|| socket_bare(&runtime, &data, lines))),
     ];

@@ -257,6 +257,8 @@ fn pipeline_type(decl: &PipelineDecl, info: Info, run_batch_body: TokenStream) -
         .map(|(_, ty)| match borrowed_input(ty) {
             // A rejected input type (already reported) becomes `()` in the stub.
             _ if !input_type_is_valid(ty) => quote!(()),
+            // Text is lent from `Text` records: blocks of lines shared without a copy per line.
+            Some(referent) if is_str(referent) => quote!(::streamdsl::__private::Text),
             Some(referent) => quote!(<#referent as ::std::borrow::ToOwned>::Owned),
             None => quote!(#ty),
         })
@@ -662,4 +664,9 @@ fn outputs(g: &Graph) -> TokenStream {
         }
     }
     code
+}
+
+/// Whether `ty` is `str`.
+fn is_str(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str"))
 }

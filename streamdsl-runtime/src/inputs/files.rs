@@ -239,9 +239,11 @@ impl InputStream<String> for TextFileStream {
 
     fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
         let InputPosition::Files { read, started_ms } = position else {
-            return Err(
-                format!("{} cannot be repositioned to {position:?}", self.describe()).into(),
-            );
+            return Err(format!(
+                "{} cannot be repositioned to {position:?}",
+                InputStream::<String>::describe(self)
+            )
+            .into());
         };
         self.seen = read.iter().cloned().collect();
         // Files present before the first start stay ignored; files that arrived while the

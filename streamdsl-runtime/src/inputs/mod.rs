@@ -17,6 +17,7 @@ pub use queue::{QueueFeeder, QueueStream, queue_stream};
 pub use receiver::{Receiver, ReceiverOutput, ReceiverStream, Stopped, receiver_stream};
 pub use socket::{LongLines, SocketText, socket_text_stream};
 pub use text::InvalidUtf8;
+pub(crate) use text::find_newline;
 
 use crate::BoxError;
 use crate::error::{Error, Result};
@@ -75,6 +76,60 @@ pub trait InputStream<T>: Send + 'static {
         Vec::new()
     }
 }
+
+/// Implements `InputStream<$to>` for `$ty`, an `InputStream<$from>`, by converting each
+/// batch with `$convert`; every other method is the `$from` input's own.
+macro_rules! records_as {
+    ($ty:ty, $from:ty => $to:ty, $convert:expr) => {
+        impl $crate::inputs::InputStream<$to> for $ty {
+            fn describe(&self) -> String {
+                $crate::inputs::InputStream::<$from>::describe(self)
+            }
+            fn start(
+                &mut self,
+                ctx: &$crate::inputs::InputContext,
+            ) -> Result<(), $crate::BoxError> {
+                $crate::inputs::InputStream::<$from>::start(self, ctx)
+            }
+            fn next_batch(
+                &mut self,
+                time: $crate::Time,
+            ) -> Result<$crate::Batch<$to>, $crate::BoxError> {
+                let convert: fn($crate::Batch<$from>) -> $crate::Batch<$to> = $convert;
+                $crate::inputs::InputStream::<$from>::next_batch(self, time).map(convert)
+            }
+            fn batch_completed(&mut self, time: $crate::Time) {
+                $crate::inputs::InputStream::<$from>::batch_completed(self, time)
+            }
+            fn is_finished(&self) -> bool {
+                $crate::inputs::InputStream::<$from>::is_finished(self)
+            }
+            fn stop_receiving(&mut self) {
+                $crate::inputs::InputStream::<$from>::stop_receiving(self)
+            }
+            fn has_pending(&self) -> bool {
+                $crate::inputs::InputStream::<$from>::has_pending(self)
+            }
+            fn position(&mut self) -> Option<$crate::inputs::InputPosition> {
+                $crate::inputs::InputStream::<$from>::position(self)
+            }
+            fn restore(
+                &mut self,
+                position: &$crate::inputs::InputPosition,
+            ) -> Result<(), $crate::BoxError> {
+                $crate::inputs::InputStream::<$from>::restore(self, position)
+            }
+            fn counters(&self) -> Vec<(&'static str, u64)> {
+                $crate::inputs::InputStream::<$from>::counters(self)
+            }
+        }
+    };
+}
+pub(crate) use records_as;
+
+// Inputs of `String`s also serve pipeline inputs declared `&str` (stored as `Text`).
+records_as!(QueueStream<String>, String => crate::Text, crate::Text::from_strings);
+records_as!(TextFileStream, String => crate::Text, crate::Text::from_strings);
 
 /// Where a replayable input is: what a checkpoint records so that a restarted pipeline reads
 /// exactly what followed. New kinds of input add variants (encoded by index, so existing

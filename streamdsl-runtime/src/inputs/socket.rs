@@ -3,8 +3,7 @@
 
 use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
 use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
-use super::{InputContext, InputPosition, InputStream};
-use crate::{Batch, BoxError, Time};
+use crate::{Batch, BoxError, Text};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -293,54 +292,23 @@ impl Receiver for SocketText {
     }
 }
 
-/// The pipeline sees the socket's lines one `String` per record: blocks are split here, at
-/// batch time. Everything else is the receiver's.
-impl InputStream<String> for ReceiverStream<SocketText> {
-    fn describe(&self) -> String {
-        InputStream::<LineBlock>::describe(self)
+// The pipeline sees the socket's lines one record per line: blocks are split at batch time,
+// into `String`s for an input declared `String`, into lines sharing their block (no
+// allocation per line) for one declared `&str`.
+super::records_as!(ReceiverStream<SocketText>, LineBlock => String, |blocks| {
+    let mut lines = Vec::with_capacity(blocks.iter().map(LineBlock::len).sum());
+    for block in blocks.iter() {
+        lines.extend(block.lines().map(str::to_owned));
     }
-
-    fn start(&mut self, ctx: &InputContext) -> Result<(), BoxError> {
-        InputStream::<LineBlock>::start(self, ctx)
+    Batch::from(lines)
+});
+super::records_as!(ReceiverStream<SocketText>, LineBlock => Text, |blocks| {
+    let mut lines = Vec::with_capacity(blocks.iter().map(LineBlock::len).sum());
+    for block in blocks.into_vec() {
+        Text::append_lines(block.text, &mut lines);
     }
-
-    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
-        let blocks = InputStream::<LineBlock>::next_batch(self, time)?;
-        let mut lines = Vec::with_capacity(blocks.iter().map(LineBlock::len).sum());
-        for block in blocks.iter() {
-            lines.extend(block.lines().map(str::to_owned));
-        }
-        Ok(Batch::from(lines))
-    }
-
-    fn batch_completed(&mut self, time: Time) {
-        InputStream::<LineBlock>::batch_completed(self, time);
-    }
-
-    fn is_finished(&self) -> bool {
-        InputStream::<LineBlock>::is_finished(self)
-    }
-
-    fn stop_receiving(&mut self) {
-        InputStream::<LineBlock>::stop_receiving(self);
-    }
-
-    fn has_pending(&self) -> bool {
-        InputStream::<LineBlock>::has_pending(self)
-    }
-
-    fn position(&mut self) -> Option<InputPosition> {
-        InputStream::<LineBlock>::position(self)
-    }
-
-    fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
-        InputStream::<LineBlock>::restore(self, position)
-    }
-
-    fn counters(&self) -> Vec<(&'static str, u64)> {
-        InputStream::<LineBlock>::counters(self)
-    }
-}
+    Batch::from(lines)
+});
 
 #[cfg(test)]
 mod tests {
