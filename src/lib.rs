@@ -41,9 +41,11 @@
 //! ```
 //!
 //! * **Inputs** are typed ports, bound when the pipeline is built:
-//!   `Name::new(params…).<input>(source)`. An input declared `&T` (e.g. `&str`) is fed with
-//!   owned records (`String`) and lends them to the pipeline, so words split from a line are
-//!   slices of it and nothing is copied.
+//!   `Name::new(params…).<input>(source)`. An input declared `&T` (e.g. `&[u8]`) is fed with
+//!   owned records (`Vec<u8>`) and lends them to the pipeline, so what is split from a record
+//!   is a slice of it and nothing is copied. An input declared `&str` stores [`Text`] records:
+//!   sources of `String`s (queues, files) move theirs in, and the socket input lends each line
+//!   from the block of text it received, without an allocation per line.
 //! * **Parameters** are values given to `Name::new`; operator arguments and closures see them
 //!   as references (`&T`).
 //! * **Closures** run record by record; chains of `map`, `flat_map`, `filter`, `map_values`,
