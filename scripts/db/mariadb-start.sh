@@ -78,7 +78,8 @@ fi
 # The socket path is relative: mariadbd changes into the data dir first, so a deep run
 # folder cannot exceed the ~107-byte limit of a unix socket path.
 # shellcheck disable=SC2086
-nohup "$MARIADBD" --no-defaults "${as_root[@]}" \
+# setsid: a Ctrl-C meant for the command run beside it does not reach the server.
+setsid nohup "$MARIADBD" --no-defaults "${as_root[@]}" \
   --datadir="$DATA" \
   --socket=mysqld.sock \
   --pid-file="$DATA/mariadbd.pid" \

@@ -118,7 +118,8 @@ fi
 # dynamic_shared_memory_type=mmap: the segments live in the data dir (pg_dynshmem/) instead
 # of /dev/shm, so a KILLed server leaves nothing behind once the data dir is removed.
 # shellcheck disable=SC2086
-(cd / && exec nohup "${run_as[@]}" "$PG_POSTGRES" -D "$DATA" \
+# setsid: a Ctrl-C meant for the command run beside it does not reach the server.
+(cd / && exec setsid nohup "${run_as[@]}" "$PG_POSTGRES" -D "$DATA" \
   -c listen_addresses="$DB_HOST" \
   -c port="$POSTGRES_PORT" \
   -c unix_socket_directories= \

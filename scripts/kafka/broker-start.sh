@@ -17,7 +17,9 @@ port_in_use "$KAFKA_HOST" "$KAFKA_PORT" && die "$KAFKA_BOOTSTRAP is already in u
 
 t0=$(now_ms)
 # Bind loopback explicitly (the default is 0.0.0.0) and advertise the same IPv4 literal.
-nohup "$BROKER_BIN" broker \
+# setsid: a session of its own, so a Ctrl-C meant for the command run beside it (a pipeline
+# stopping gracefully still needs its broker) does not reach the broker.
+setsid nohup "$BROKER_BIN" broker \
   --listener-url "$KAFKA_URL" \
   --advertised-listener-url "$KAFKA_URL" \
   --storage-engine "memory://kafka/" \

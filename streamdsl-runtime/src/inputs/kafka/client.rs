@@ -42,6 +42,8 @@ pub(super) struct Client {
     pub(super) outages: AtomicU64,
     pub(super) rebalances: AtomicU64,
     pub(super) commit_failures: AtomicU64,
+    /// The stream is stopping: it commits its offsets itself, with a bounded wait.
+    closing: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -81,7 +83,19 @@ impl Client {
             outages: AtomicU64::new(0),
             rebalances: AtomicU64::new(0),
             commit_failures: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the broker is known to be unreachable now (an outage was reported and no
+    /// message has come since).
+    pub(super) fn unreachable(&self) -> bool {
+        self.outage.load(Ordering::SeqCst)
+    }
+
+    /// The stream stops: revocations no longer commit (it committed, with a bounded wait).
+    pub(super) fn closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn restore(&self, offsets: impl IntoIterator<Item = (TopicPartition, i64)>) {
@@ -269,7 +283,9 @@ impl ConsumerContext for Client {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                self.commit_completed(consumer, &partitions);
+                if !self.closing.load(Ordering::SeqCst) {
+                    self.commit_completed(consumer, &partitions);
+                }
                 tracing::info!(?partitions, "Kafka partitions revoked");
                 self.push_change(Ownership::Revoked(partitions));
                 if cooperative {

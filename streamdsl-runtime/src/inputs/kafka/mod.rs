@@ -35,6 +35,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use std::collections::VecDeque;
 use std::ffi::CString;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Reads Kafka as `(key, value)` text records, `(Option<String>, String)` (as PySpark's
@@ -82,6 +83,9 @@ where
 
 /// Longest single wait inside a batch's poll loop (so rebalances and stops are seen).
 const POLL_SLICE: Duration = Duration::from_millis(100);
+/// Bound on the wait for leaving the consumer group when the input is dropped: a broker that
+/// does not answer must not hold the process.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// How often partitions added to the topics are looked for, with [`Assignment::Topics`].
 const DISCOVERY_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -91,9 +95,12 @@ pub struct KafkaStream<D: KafkaDecoder> {
     restored: Vec<(TopicPartition, i64)>,
     per_batch: Option<i64>,
     fetch_timeout: Duration,
-    consumer: Option<BaseConsumer<Client>>,
+    /// Shared with the threads that wait for the broker at stop (bounded waits).
+    consumer: Option<Arc<BaseConsumer<Client>>>,
     reader: Reader<D>,
     last_committed: Vec<(TopicPartition, i64)>,
+    /// The offsets of the synchronous commit at stop, once tried.
+    final_commit: Option<Vec<(TopicPartition, i64)>>,
     next_discovery: Option<Instant>,
     stopped: bool,
 }
@@ -118,6 +125,7 @@ impl<D: KafkaDecoder> KafkaStream<D> {
             consumer: None,
             reader: Reader::new(decoder, max_buffered),
             last_committed: Vec::new(),
+            final_commit: None,
             next_discovery: None,
             stopped: false,
         }
@@ -269,7 +277,9 @@ impl<D: KafkaDecoder> KafkaStream<D> {
     }
 
     /// Commits `offsets` for the group: asynchronously after a batch, synchronously at stop.
-    fn commit(&mut self, offsets: Vec<(TopicPartition, i64)>, mode: CommitMode) {
+    /// Commits `offsets` for the group, asynchronously: a broker that does not answer must not
+    /// hold a batch.
+    fn commit(&mut self, offsets: Vec<(TopicPartition, i64)>) {
         let Some(consumer) = self.consumer.as_ref() else {
             return;
         };
@@ -280,12 +290,13 @@ impl<D: KafkaDecoder> KafkaStream<D> {
         for ((topic, partition), offset) in &offsets {
             let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
         }
-        if let Err(e) = consumer.commit(&list, mode) {
+        if let Err(e) = consumer.commit(&list, CommitMode::Async) {
             consumer
                 .context()
                 .commit_failures
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(error = %e, "committing offsets to Kafka failed; the next commit covers them");
+            return;
         }
         self.last_committed = offsets;
     }
@@ -324,11 +335,11 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
             Assignment::Subscribe(topics) => {
                 let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
                 consumer.subscribe(&topics)?;
-                self.consumer = Some(consumer);
+                self.consumer = Some(Arc::new(consumer));
                 self.config.connect_timeout * 3
             }
             Assignment::Topics(_) => {
-                self.consumer = Some(consumer);
+                self.consumer = Some(Arc::new(consumer));
                 let all: Vec<TopicPartition> = counts
                     .iter()
                     .flat_map(|(topic, n)| (0..*n).map(move |p| (topic.clone(), p)))
@@ -347,7 +358,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
                         return Err(format!("partition {partition} of topic `{topic}` does not exist (it has {n}: 0..{n})").into());
                     }
                 }
-                self.consumer = Some(consumer);
+                self.consumer = Some(Arc::new(consumer));
                 self.assign(partitions)?;
                 Duration::ZERO
             }
@@ -403,16 +414,51 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         if let Some(consumer) = self.consumer.as_ref() {
             consumer.context().set_completed(completed.iter().cloned());
         }
-        self.commit(completed, CommitMode::Async);
+        self.commit(completed);
     }
 
-    /// Stops reading; commits the completed offsets and waits for the broker's answer (bounded
-    /// by `socket.timeout.ms`), so a pipeline started next resumes exactly there.
+    /// Stops reading; commits the completed offsets and waits for the broker's answer, so a
+    /// pipeline started next resumes exactly there. Skipped while the broker is known to be
+    /// unreachable; a broker that stops answering makes it fail after `socket.timeout.ms`.
     fn stop_receiving(&mut self) {
         self.stopped = true;
         let completed = self.reader.positions();
-        self.last_committed.clear();
-        self.commit(completed, CommitMode::Sync);
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let client = consumer.context();
+        client.closing();
+        // A graceful stop calls this when it begins and again after the last batch.
+        if completed.is_empty()
+            || client.unreachable()
+            || self.final_commit.as_ref() == Some(&completed)
+        {
+            return;
+        }
+        self.final_commit = Some(completed.clone());
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), offset) in &completed {
+            let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
+        }
+        // librdkafka retries a synchronous commit for as long as the broker accepts the
+        // connection without answering: wait for it on a thread of its own, boundedly.
+        let committing = Arc::clone(consumer);
+        let answered = bounded(CLOSE_WAIT, move || {
+            committing.commit(&list, CommitMode::Sync)
+        });
+        match answered {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                client
+                    .commit_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, "the last offset commit failed; a pipeline without this checkpoint resumes at the previous one");
+            }
+            None => tracing::warn!(
+                "the Kafka broker did not answer the last offset commit within {CLOSE_WAIT:?}; a pipeline without this checkpoint resumes at the previous one"
+            ),
+        }
+        self.last_committed = completed;
     }
 
     fn position(&mut self) -> Option<InputPosition> {
@@ -463,6 +509,41 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         }
         counters.extend(self.reader.decoder.counters());
         counters
+    }
+}
+
+impl<D: KafkaDecoder> Drop for KafkaStream<D> {
+    /// Leaving the consumer group waits for the broker: it happens on a thread of its own,
+    /// waited for at most [`CLOSE_WAIT`].
+    fn drop(&mut self) {
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
+        if bounded(CLOSE_WAIT, move || drop(consumer)).is_none() {
+            tracing::warn!(
+                group = %self.config.group_id,
+                "the Kafka consumer did not leave its group within {CLOSE_WAIT:?} (broker not answering); \
+                 the group reassigns its partitions after session.timeout.ms"
+            );
+        }
+    }
+}
+
+/// Runs `work` on a thread of its own and waits at most `limit` for it: `None` if it did not
+/// finish in time (it goes on in the background).
+fn bounded<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("streamdsl-kafka-wait".into())
+        .spawn(move || {
+            let _ = sender.send(work());
+        });
+    match spawned {
+        Ok(_) => receiver.recv_timeout(limit).ok(),
+        Err(_) => None,
     }
 }
 
