@@ -559,7 +559,8 @@ struct Partition<T> {
     tp: TopicPartition,
     topic_c: CString,
     /// The librdkafka topic handle of its messages (a cheap identity check per message).
-    topic_handle: *mut rdkafka::types::RDKafkaTopic,
+    /// (An address, only compared.)
+    topic_handle: usize,
     /// The first offset not yet in a batch (`None`: unknown until the first message).
     next: Option<i64>,
     /// The offset after the last message polled.
@@ -572,9 +573,6 @@ struct Partition<T> {
     batch: Vec<T>,
     paused: bool,
 }
-
-// SAFETY: `topic_handle` is only compared, never dereferenced.
-unsafe impl<T: Send> Send for Partition<T> {}
 
 /// The per-partition side of the stream: ranges, carried records, the batch being filled.
 struct Reader<D: KafkaDecoder> {
@@ -616,7 +614,7 @@ impl<D: KafkaDecoder> Reader<D> {
                         self.partitions.push(Partition {
                             tp,
                             topic_c,
-                            topic_handle: std::ptr::null_mut(),
+                            topic_handle: 0,
                             next: start,
                             received: start,
                             until: i64::MIN,
@@ -723,7 +721,7 @@ impl<D: KafkaDecoder> Reader<D> {
     }
 
     fn find(&mut self, message: &BorrowedMessage<'_>) -> Option<usize> {
-        let (partition, handle) = (message.partition(), message.topic_ptr());
+        let (partition, handle) = (message.partition(), message.topic_ptr() as usize);
         let hit = |p: &Partition<D::Record>| p.tp.1 == partition && p.topic_handle == handle;
         if self.partitions.get(self.last_hit).is_some_and(hit) {
             return Some(self.last_hit);
