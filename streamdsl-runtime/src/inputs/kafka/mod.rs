@@ -514,7 +514,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
 
 impl<D: KafkaDecoder> Drop for KafkaStream<D> {
     /// Leaving the consumer group waits for the broker: it happens on a thread of its own,
-    /// waited for at most [`CLOSE_WAIT`].
+    /// waited for at most 5 s.
     fn drop(&mut self) {
         let Some(consumer) = self.consumer.take() else {
             return;
