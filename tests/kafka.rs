@@ -653,7 +653,7 @@ mod with_kafka {
     // ---- A backlog much larger than a batch drains in bounded memory ----
 
     const BACKLOG: usize = 1_000_000;
-    const BACKLOG_PAYLOAD: usize = 200;
+    const BACKLOG_PAYLOAD: usize = 300;
 
     stream! {
         /// Counts each batch's records per partition.
@@ -674,8 +674,8 @@ mod with_kafka {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
-    /// The child process of the backlog test: reads the backlog at 250 000 records/s per
-    /// partition (50 000 per 200 ms batch) and prints its batches and peak memory.
+    /// The child process of the backlog test: reads the backlog at 100 000 records/s per
+    /// partition (20 000 per 200 ms batch, ~7 MB) and prints its batches and peak memory.
     #[test]
     fn kafka_backlog_child() {
         let Ok(spec) = std::env::var("STREAMDSL_KAFKA_BACKLOG") else {
@@ -684,9 +684,9 @@ mod with_kafka {
         let (topic, group) = spec.split_once('|').unwrap();
         let bootstrap = std::env::var("KAFKA_BOOTSTRAP").unwrap();
         let config = KafkaConfig::topics(&bootstrap, group, [topic])
-            .max_rate_per_partition(250_000)
-            .max_buffered_per_partition(20_000)
-            .set("queued.max.messages.kbytes", "8192");
+            .max_rate_per_partition(100_000)
+            .max_buffered_per_partition(10_000)
+            .set("queued.max.messages.kbytes", "4096");
         let metrics = Metrics::default();
         let running = StreamingContext::new()
             .add_listener(metrics.clone())
@@ -746,7 +746,7 @@ mod with_kafka {
         {
             for size in line.split(',').map(|n| n.parse::<usize>().unwrap()) {
                 assert!(
-                    size <= 50_000,
+                    size <= 20_000,
                     "a batch partition holds at most rate × interval records: {size}"
                 );
                 total += size;
@@ -755,7 +755,7 @@ mod with_kafka {
         }
         assert_eq!(total, BACKLOG, "every record, once");
         assert!(
-            batches >= BACKLOG / 150_000,
+            batches >= BACKLOG / 60_000,
             "the rate limit spread the backlog over batches"
         );
         let peak: u64 = stdout
