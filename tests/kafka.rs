@@ -118,6 +118,25 @@ mod with_kafka {
     }
 
     #[test]
+    fn offsets_are_committed_after_each_batch_while_running() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let (topic, group) = (unique("running"), unique("running-group"));
+        create_topic(&bootstrap, &topic, 2);
+        produce(&bootstrap, &topic, numbered(2, 50));
+        let seen = Seen::default();
+        let input = kafka_stream(KafkaConfig::topics(&bootstrap, &group, [&topic]));
+        let running = StreamingContext::new()
+            .start(Messages::new(seen.clone()).messages(input))
+            .unwrap();
+        poll("every record", || all_values(&seen).len() >= 100);
+        // Before any stop: what monitoring tools see as the group's lag.
+        poll("the committed offsets at the end", || {
+            committed(&bootstrap, &group, &topic, 2) == [50, 50]
+        });
+        running.stop(StopMode::Gracefully).unwrap();
+    }
+
+    #[test]
     fn a_pipeline_without_checkpoint_resumes_at_the_groups_committed_offsets() {
         let Some(bootstrap) = bootstrap() else { return };
         let (topic, group) = (unique("resume"), unique("resume-group"));
