@@ -93,7 +93,6 @@ pub fn produce(bootstrap: &str, topic: &str, messages: impl IntoIterator<Item = 
         if let Some(payload) = m.payload.as_deref() {
             record = record.payload(payload);
         }
-        let mut record = record;
         loop {
             match producer.send(record) {
                 Ok(()) => break,

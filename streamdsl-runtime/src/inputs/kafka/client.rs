@@ -201,13 +201,11 @@ impl Client {
         partitions: &[TopicPartition],
     ) {
         let completed = lock(&self.completed);
-        let mut list = TopicPartitionList::new();
-        for tp in partitions {
-            if let Some(&offset) = completed.get(tp) {
-                // Infallible for a valid offset on a list we just built.
-                let _ = list.add_partition_offset(&tp.0, tp.1, Offset::Offset(offset));
-            }
-        }
+        let list = offset_list(
+            partitions
+                .iter()
+                .filter_map(|tp| completed.get(tp).map(|&o| (tp, o))),
+        );
         drop(completed);
         if list.count() > 0
             && let Err(e) = consumer.commit(&list, CommitMode::Sync)
@@ -216,6 +214,18 @@ impl Client {
             tracing::warn!(error = %e, "committing the offsets of revoked partitions failed; their next owner may read some records again");
         }
     }
+}
+
+/// librdkafka's list of `(topic, partition)`s at `offsets`: what assign and commit take.
+pub(super) fn offset_list<'a>(
+    offsets: impl IntoIterator<Item = (&'a TopicPartition, i64)>,
+) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for ((topic, partition), offset) in offsets {
+        // Infallible for a plain offset on a list we just built.
+        let _ = list.add_partition_offset(topic, *partition, Offset::Offset(offset));
+    }
+    list
 }
 
 fn partitions_of(list: &TopicPartitionList) -> Vec<TopicPartition> {

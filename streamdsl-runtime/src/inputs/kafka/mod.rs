@@ -27,12 +27,12 @@ pub use decode::{DecodeWith, KafkaDecoder, KafkaMessage, KafkaRecord, KeyValueTe
 /// program (same version, nothing more to compile).
 pub use rdkafka;
 
-use self::client::{Client, Ownership, TopicPartition, cached_high_watermark};
+use self::client::{Client, Ownership, TopicPartition, cached_high_watermark, offset_list};
 use super::{InputContext, InputPosition, InputStream, InvalidUtf8};
 use crate::{Batch, BoxError, Time};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::BorrowedMessage;
-use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Message, TopicPartitionList};
 use std::collections::VecDeque;
 use std::ffi::CString;
 use std::sync::Arc;
@@ -209,11 +209,7 @@ impl<D: KafkaDecoder> KafkaStream<D> {
                     self.config.connect_timeout
                 )
             })?;
-        let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in &starts {
-            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
-        }
-        consumer.incremental_assign(&list)?;
+        consumer.incremental_assign(&offset_list(starts.iter().map(|(tp, o)| (tp, *o))))?;
         tracing::info!(partitions = ?starts, "Kafka partitions assigned");
         self.reader.apply(vec![Ownership::Assigned(
             starts.into_iter().map(|(tp, o)| (tp, Some(o))).collect(),
@@ -286,10 +282,7 @@ impl<D: KafkaDecoder> KafkaStream<D> {
         if offsets.is_empty() || offsets == self.last_committed {
             return;
         }
-        let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in &offsets {
-            let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
-        }
+        let list = offset_list(offsets.iter().map(|(tp, o)| (tp, *o)));
         if let Err(e) = consumer.commit(&list, CommitMode::Async) {
             consumer
                 .context()
@@ -436,10 +429,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
             return;
         }
         self.final_commit = Some(completed.clone());
-        let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in &completed {
-            let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
-        }
+        let list = offset_list(completed.iter().map(|(tp, o)| (tp, *o)));
         // librdkafka retries a synchronous commit for as long as the broker accepts the
         // connection without answering: wait for it on a thread of its own, boundedly.
         let committing = Arc::clone(consumer);
