@@ -144,6 +144,7 @@ impl<T> FromIterator<T> for Batch<T> {
 /// A stream's batch at one time: a [`Batch`], or `Option<Batch>` for a stream that has a batch
 /// only at some times (a window with a slide longer than the batch interval); `None` has no
 /// records. The generated loops read both the same way.
+#[doc(hidden)]
 pub trait BatchSource<T> {
     /// The partitions, borrowed.
     fn parts<'a>(&'a self) -> impl Iterator<Item = &'a [T]>
@@ -206,18 +207,21 @@ impl<T> IntoBatch for Vec<T> {
 /// and [`EndPartition::end_partition`] after each input partition. The record type is a
 /// parameter so that a keyed sink can state what it needs of the records it is given (pairs,
 /// hashable keys) in the same words as the operator's check.
+#[doc(hidden)]
 pub trait Sink<T>: EndPartition {
     /// Takes one record.
     fn push(&mut self, record: T);
 }
 
 /// The partition boundaries of a fused loop's input.
+#[doc(hidden)]
 pub trait EndPartition {
     /// Marks the end of the current input partition.
     fn end_partition(&mut self) {}
 }
 
 /// Collects records into a [`Batch`], keeping the partitions of the input.
+#[doc(hidden)]
 #[derive(Debug)]
 pub struct BatchBuilder<T> {
     partitions: SmallVec<[Vec<T>; 2]>,

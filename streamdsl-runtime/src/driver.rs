@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// What the per-batch code of a pipeline sees of the runtime.
+///
+/// Only generated code uses it, so its methods are hidden from the documentation; the type
+/// stays visible because compile errors about an output's records name it
+/// ("required by a bound in `BatchContext::<'_>::output`").
 pub struct BatchContext<'a> {
     time: Time,
     zero_time: Time,
@@ -26,17 +30,20 @@ pub struct BatchContext<'a> {
 
 impl BatchContext<'_> {
     /// The batch time.
+    #[doc(hidden)]
     pub fn time(&self) -> Time {
         self.time
     }
 
     /// Whether a stream sliding every `slide_ms` has a batch now: the batch time is a whole
     /// number of slides after the zero time (spec 1.2).
+    #[doc(hidden)]
     pub fn is_valid(&self, slide_ms: i64) -> bool {
         (self.time.millis() - self.zero_time.millis()).rem_euclid(slide_ms) == 0
     }
 
     /// Partitions of keyed operators' output when none is given (Spark's `defaultParallelism`).
+    #[doc(hidden)]
     pub fn default_parallelism(&self) -> usize {
         self.default_parallelism
     }

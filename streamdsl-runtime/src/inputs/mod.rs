@@ -216,6 +216,7 @@ impl InputContext {
 }
 
 /// One input of a pipeline and the source bound to it.
+#[doc(hidden)]
 pub struct InputSlot<T> {
     pipeline: &'static str,
     name: &'static str,

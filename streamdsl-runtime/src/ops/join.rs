@@ -26,11 +26,13 @@ impl<K> SameKeyAs<K> for K {
 }
 
 /// One side of a join or cogroup: the values per key, keyed by the left stream's key type.
+#[doc(hidden)]
 pub struct Side<K, V> {
     groups: GroupByKey<K, V>,
 }
 
 /// The table of the left stream.
+#[doc(hidden)]
 #[inline(always)]
 pub fn left_side<L>(_: &Marker<L>) -> Side<L::Key, L::Value>
 where
@@ -86,6 +88,7 @@ fn cross<K: Clone, V: Clone, W: Clone>(k: &K, vs: &[V], ws: &[W], out: &mut Vec<
 }
 
 /// Inner join: `(k, (v, w))` for every `v` and `w` of a key present on both sides.
+#[doc(hidden)]
 pub fn inner<K, V, W>(left: Side<K, V>, right: Side<K, W>, partitions: usize) -> Batch<(K, (V, W))>
 where
     K: Key + Clone,
@@ -103,6 +106,7 @@ where
 }
 
 /// Left outer join: as `inner`, plus `(k, (v, None))` for keys only on the left.
+#[doc(hidden)]
 pub fn left_outer<K, V, W>(
     left: Side<K, V>,
     right: Side<K, W>,
@@ -129,6 +133,7 @@ where
 }
 
 /// Right outer join: as `inner`, plus `(k, (None, w))` for keys only on the right.
+#[doc(hidden)]
 pub fn right_outer<K, V, W>(
     left: Side<K, V>,
     right: Side<K, W>,
@@ -148,6 +153,7 @@ where
 }
 
 /// Full outer join: `(k, (Some(v), Some(w)))` for matches, `None` on the missing side otherwise.
+#[doc(hidden)]
 pub fn full_outer<K, V, W>(
     left: Side<K, V>,
     right: Side<K, W>,

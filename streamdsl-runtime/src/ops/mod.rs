@@ -3,33 +3,55 @@
 //! The `stream!` macro calls these from the per-batch code it generates. Operators that work
 //! record by record (`map`, `filter`, `flat_map`, `map_values`, `flat_map_values`) only check the
 //! user's closure here: their loop is fused into the generated code. Every other operator is a
-//! [`Sink`](crate::Sink) that a fused loop pushes into, and a `finish` that makes its batch.
+//! `Sink` that a fused loop pushes into, and a `finish` that makes its batch.
 //!
-//! Each `check`/`sink` function takes a [`Marker`] of its input's record type before the user's
+//! Each `check`/`sink` function takes a `Marker` of its input's record type before the user's
 //! closure. That fixes the closure's parameter types before rustc reads its body, so type
 //! errors point into the user's closure and name the types involved.
+//!
+//! Only generated code calls into this module, so its items are hidden from the documentation,
+//! except those that compile errors name ([`RecordTypeIs`], [`Annotated`], [`annotated`],
+//! [`shared`], [`join::right_side`], [`join::SameKeyAs`], [`union::Port`],
+//! [`union::SameRecordAs`]): what such an error names can be looked up here. They stay at
+//! these paths, and visible, because rustc writes a hidden item's name with its full path.
 
 use std::marker::PhantomData;
 
+#[doc(hidden)]
 pub mod cogroup;
+#[doc(hidden)]
 pub mod count;
+#[doc(hidden)]
 pub mod count_by_value;
+#[doc(hidden)]
 pub mod filter;
+#[doc(hidden)]
 pub mod flat_map;
+#[doc(hidden)]
 pub mod flat_map_values;
+#[doc(hidden)]
 pub mod glom;
+#[doc(hidden)]
 pub mod group_by_key;
 pub mod join;
+#[doc(hidden)]
 pub mod map;
+#[doc(hidden)]
 pub mod map_values;
+#[doc(hidden)]
 pub mod pairs;
+#[doc(hidden)]
 pub mod reduce;
+#[doc(hidden)]
 pub mod reduce_by_key;
+#[doc(hidden)]
 pub mod repartition;
+#[doc(hidden)]
 pub mod transform;
 pub mod union;
 
 /// Stands for the record type `T` of a stream in generated code; carries no data.
+#[doc(hidden)]
 pub struct Marker<T>(PhantomData<fn() -> T>);
 
 impl<T> Marker<T> {
@@ -67,6 +89,7 @@ impl<T> Copy for Marker<T> {}
 
 /// Proof that a stream read more than once has `Clone` records: checked once per stream, so
 /// that a missing `Clone` is reported once however many operators read the stream.
+#[doc(hidden)]
 pub struct Shared<T> {
     clone: fn(&T) -> T,
 }
@@ -111,6 +134,7 @@ pub struct Annotated<A> {
 }
 
 /// A collector of records of the annotated type `A`.
+#[doc(hidden)]
 #[inline(always)]
 pub fn annotated_sink<A>() -> Annotated<A> {
     Annotated {
@@ -133,6 +157,7 @@ impl<A, T: RecordTypeIs<A>> crate::Sink<T> for Annotated<A> {
 
 impl<A> Annotated<A> {
     /// The batch of records.
+    #[doc(hidden)]
     pub fn finish(self) -> crate::Batch<A> {
         self.records.finish()
     }
@@ -144,6 +169,7 @@ pub fn annotated<A, T: RecordTypeIs<A>>(_: &Marker<T>) {}
 
 /// The partition count of a keyed operator: the one given, else the context's default
 /// parallelism (Spark's `defaultParallelism`).
+#[doc(hidden)]
 #[inline]
 pub fn partitions(given: Option<usize>, ctx: &crate::BatchContext<'_>) -> usize {
     given.unwrap_or_else(|| ctx.default_parallelism()).max(1)

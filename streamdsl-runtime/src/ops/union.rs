@@ -27,6 +27,7 @@ pub struct Port<T> {
 }
 
 /// A port typed by the first stream of the union.
+#[doc(hidden)]
 #[inline(always)]
 pub fn port<T>(_: &Marker<T>) -> Port<T> {
     Port {
@@ -48,6 +49,7 @@ impl<T, U: SameRecordAs<T>> Sink<U> for Port<T> {
 }
 
 /// The union of the ports' batches, in argument order.
+#[doc(hidden)]
 pub fn finish<T, const N: usize>(ports: [Port<T>; N]) -> Batch<T> {
     let mut out = BatchBuilder::new();
     for p in ports {

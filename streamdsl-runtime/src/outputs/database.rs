@@ -322,6 +322,7 @@ struct Plan {
 struct Permanent(String);
 
 /// Writes `batch` (the generated code calls this).
+#[doc(hidden)]
 pub fn write<T: ToRow>(
     out: &mut OutputContext<'_>,
     sink: &DatabaseSink,

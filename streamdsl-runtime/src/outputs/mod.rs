@@ -2,8 +2,11 @@
 //! where the stream has a batch (empty ones included), in declaration order.
 
 pub mod database;
+#[doc(hidden)]
 pub mod foreach_batch;
+#[doc(hidden)]
 pub mod foreach_rdd;
+#[doc(hidden)]
 pub mod pprint;
 pub mod save_as_text_files;
 
@@ -80,6 +83,7 @@ pub struct CapturedBatch {
 }
 
 /// Everything an output operation may use while it runs.
+#[doc(hidden)]
 pub struct OutputContext<'a> {
     time: Time,
     time_zone: TimeZone,

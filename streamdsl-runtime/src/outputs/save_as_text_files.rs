@@ -88,6 +88,7 @@ impl From<&TextFiles> for TextFiles {
 }
 
 /// Writes the batch (the generated code calls this).
+#[doc(hidden)]
 pub fn run<T: OutputRecord>(
     out: &mut OutputContext<'_>,
     batch: &Batch<T>,

@@ -19,6 +19,7 @@ pub struct CountByWindow {
 
 impl CountByWindow {
     /// Adds the number of records the parent had at `time`.
+    #[doc(hidden)]
     pub fn ingest(&mut self, time: Time, window_ms: i64, count: u64) {
         self.panes.push_back((time.millis(), count));
         self.total += count;
@@ -27,6 +28,7 @@ impl CountByWindow {
     }
 
     /// The window's count.
+    #[doc(hidden)]
     pub fn emit(&self) -> Batch<u64> {
         Batch::from(vec![self.total])
     }

@@ -44,12 +44,14 @@ where
     V: Clone,
 {
     /// Adds the parent's batch at `time`.
+    #[doc(hidden)]
     pub fn ingest(&mut self, time: Time, window_ms: i64, batch: Batch<(K, V)>) {
         self.panes.push_back((time.millis(), batch.into_vec()));
         expire(&mut self.panes, time.millis(), window_ms, drop);
     }
 
     /// The values of each key in the window, in time order.
+    #[doc(hidden)]
     pub fn emit(&self, partitions: usize) -> Batch<(K, Vec<V>)> {
         let mut groups: KeyMap<K, Vec<V>> = key_map();
         for (k, v) in self.panes.iter().flat_map(|(_, pane)| pane) {

@@ -78,6 +78,7 @@ impl<K: Key, S> super::InitialState for MapWithState<K, S> {
 
 impl<K: Key + Clone, S: Clone> MapWithState<K, S> {
     /// Calls `f` for each record, then times idle keys out.
+    #[doc(hidden)]
     pub fn apply<V, M>(
         &mut self,
         time: Time,

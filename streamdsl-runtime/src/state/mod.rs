@@ -6,6 +6,10 @@
 //! pipeline's code, passed in at each batch), so a checkpoint is the state serialized with
 //! serde, and a restored pipeline carries on with the same values.
 //!
+//! Their per-batch methods are for the generated code and hidden from this documentation. The
+//! state set before the first batch (the generated `initial_<name>` methods) can be read
+//! through the pipeline's `state()`: [`UpdateStateByKey::states`], [`MapWithState::snapshot`].
+//!
 //! Times are milliseconds since the epoch; a window of length `w` at time `t` holds the
 //! parent's batches at times in `(t - w, t]` (spec 5.1).
 
@@ -29,6 +33,7 @@ use std::collections::VecDeque;
 
 /// A state that can be set before the first batch (Spark's `initialRDD`): what the generated
 /// `initial_<name>(pairs)` builder method of a pipeline calls.
+#[doc(hidden)]
 pub trait InitialState {
     /// One initial entry, `(key, state)`.
     type Item;

@@ -44,12 +44,14 @@ where
     V: Clone,
 {
     /// Adds the parent's batch at `time`, already reduced by key.
+    #[doc(hidden)]
     pub fn ingest(&mut self, time: Time, window_ms: i64, reduced: Batch<(K, V)>) {
         self.panes.push_back((time.millis(), reduced.into_vec()));
         expire(&mut self.panes, time.millis(), window_ms, drop);
     }
 
     /// The window's per-key reduction, recomputed from its batches, filtered.
+    #[doc(hidden)]
     pub fn emit(
         &self,
         f: &mut impl FnMut(V, V) -> V,
@@ -78,6 +80,7 @@ where
     }
 
     /// As [`ingest`](Self::ingest), keeping the running values with `f` and `inverse`.
+    #[doc(hidden)]
     pub fn ingest_with_inverse(
         &mut self,
         time: Time,
@@ -117,6 +120,7 @@ where
     }
 
     /// The running per-key values, filtered.
+    #[doc(hidden)]
     pub fn emit_running(
         &self,
         filter: &mut impl FnMut(&(K, V)) -> bool,

@@ -31,18 +31,21 @@ impl<T> Default for ReduceByWindow<T> {
 
 impl<T: Clone> ReduceByWindow<T> {
     /// Adds the parent's fold at `time` (`None` for an empty batch).
+    #[doc(hidden)]
     pub fn ingest(&mut self, time: Time, window_ms: i64, fold: Option<T>) {
         self.panes.push_back((time.millis(), fold));
         expire(&mut self.panes, time.millis(), window_ms, drop);
     }
 
     /// The fold of the window, recomputed from its batches; nothing if the window is empty.
+    #[doc(hidden)]
     pub fn emit(&self, f: &mut impl FnMut(T, T) -> T) -> Batch<T> {
         let fold = self.panes.iter().filter_map(|(_, v)| v.clone()).reduce(f);
         Batch::from(fold.into_iter().collect::<Vec<_>>())
     }
 
     /// As [`ingest`](Self::ingest), keeping the running fold with `f` and `inverse`.
+    #[doc(hidden)]
     pub fn ingest_with_inverse(
         &mut self,
         time: Time,
@@ -73,6 +76,7 @@ impl<T: Clone> ReduceByWindow<T> {
     }
 
     /// The running fold; nothing if the window is empty.
+    #[doc(hidden)]
     pub fn emit_running(&self) -> Batch<T> {
         Batch::from(self.running.iter().cloned().collect::<Vec<_>>())
     }

@@ -45,6 +45,7 @@ where
     }
 
     /// Applies one batch's values, grouped by key.
+    #[doc(hidden)]
     pub fn update<V>(
         &mut self,
         mut new_values: KeyMap<K, Vec<V>>,

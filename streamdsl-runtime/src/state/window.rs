@@ -22,6 +22,7 @@ impl<T> Default for Window<T> {
 
 impl<T: Clone> Window<T> {
     /// Adds the parent's batch at `time` and forgets batches older than the window.
+    #[doc(hidden)]
     pub fn ingest(&mut self, time: Time, window_ms: i64, batch: Batch<T>) {
         self.panes
             .push_back((time.millis(), batch.into_partitions().collect()));
@@ -29,6 +30,7 @@ impl<T: Clone> Window<T> {
     }
 
     /// The window's records: every batch's partitions, in time order.
+    #[doc(hidden)]
     pub fn emit(&self) -> Batch<T> {
         Batch::from_partitions(
             self.panes
