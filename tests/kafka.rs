@@ -395,7 +395,18 @@ mod with_kafka {
 
     // ---- Bad settings fail clearly; bad payloads follow their policy ----
 
-    /// The error `StreamingContext::start` gives for `config`.
+    /// An error and its causes, `error: cause: …` (each message leaves its cause out).
+    fn chain(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            text.push_str(&format!(": {e}"));
+            cause = e.source();
+        }
+        text
+    }
+
+    /// The error `StreamingContext::start` gives for `config`, with its causes.
     fn start_error(config: KafkaConfig) -> String {
         let seen = Seen::default();
         match StreamingContext::new().start(Messages::new(seen).messages(kafka_stream(config))) {
@@ -403,7 +414,7 @@ mod with_kafka {
                 drop(running);
                 panic!("the pipeline started")
             }
-            Err(e) => e.to_string(),
+            Err(e) => chain(&e),
         }
     }
 
@@ -554,7 +565,7 @@ mod with_kafka {
         let running = StreamingContext::new()
             .start(Messages::new(seen.clone()).messages(input))
             .unwrap();
-        let error = running.await_termination().unwrap_err().to_string();
+        let error = chain(&running.await_termination().unwrap_err());
         assert!(
             error.contains("input `messages` of pipeline `Messages` failed batch")
                 && error.contains(&format!(

@@ -210,7 +210,11 @@ impl<P: Pipeline> Driver<P> {
             self.zero_time,
             time,
         ) {
-            tracing::error!(pipeline = self.info.name, error = %e, "checkpoint failed");
+            tracing::error!(
+                pipeline = self.info.name,
+                error = &e as &dyn std::error::Error,
+                "checkpoint failed"
+            );
             self.shared.report([e]);
         }
     }
@@ -252,7 +256,7 @@ impl<P: Pipeline> Driver<P> {
         let batches = match self.inputs.next_batches(time, &mut input_records) {
             Ok(batches) => batches,
             Err(e) => {
-                tracing::error!(pipeline = self.info.name, batch_time = %time, error = %e, "input failed; stopping");
+                tracing::error!(pipeline = self.info.name, batch_time = %time, error = &e as &dyn std::error::Error, "input failed; stopping");
                 self.shared.report([e]);
                 return false;
             }

@@ -1,4 +1,8 @@
 //! The errors a running pipeline reports.
+//!
+//! A variant with a cause keeps it as its `source()` and does not repeat it in its message,
+//! so a report that walks the chain (anyhow's `{:#}`, eyre, a log's error field) shows each
+//! cause once.
 
 use crate::Time;
 
@@ -22,7 +26,7 @@ pub enum Error {
     },
     /// An output operation returned an error; the pipeline keeps running (as Spark).
     #[error(
-        "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}: {source}"
+        "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}"
     )]
     OutputFailed {
         /// The pipeline.
@@ -43,7 +47,7 @@ pub enum Error {
     /// the one it lost (restarting recomputes it from the last checkpoint).
     #[error(
         "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` could not write batch {time}, \
-         so the pipeline stopped (no later batch may overtake it): {source}"
+         so the pipeline stopped (no later batch may overtake it)"
     )]
     SinkFailed {
         /// The pipeline.
@@ -71,7 +75,7 @@ pub enum Error {
         message: String,
     },
     /// An input failed to start.
-    #[error("input `{input}` of pipeline `{pipeline}` could not start: {source}")]
+    #[error("input `{input}` of pipeline `{pipeline}` could not start")]
     InputFailed {
         /// The pipeline.
         pipeline: &'static str,
@@ -85,7 +89,7 @@ pub enum Error {
     /// the `Fail` policy); the pipeline stopped before running the batch, so its state and
     /// checkpoint stay at the previous batch and a restart reads the same records again.
     #[error(
-        "input `{input}` of pipeline `{pipeline}` failed batch {time}; the pipeline stopped before running it: {source}"
+        "input `{input}` of pipeline `{pipeline}` failed batch {time}; the pipeline stopped before running it"
     )]
     InputBatchFailed {
         /// The pipeline.
@@ -133,7 +137,7 @@ pub enum Error {
         reasons: String,
     },
     /// A checkpoint could not be written (the pipeline keeps running).
-    #[error("could not write checkpoint of batch {time} to {dir}: {source}")]
+    #[error("could not write checkpoint of batch {time} to {dir}; the pipeline keeps running")]
     CheckpointWrite {
         /// The checkpoint directory.
         dir: String,
@@ -144,7 +148,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The runtime (threads, timers) could not be set up.
-    #[error("could not start the streamdsl runtime: {0}")]
+    #[error("could not start the streamdsl runtime (its threads and timers)")]
     Runtime(#[from] std::io::Error),
     /// The test harness waited too long for a batch: the pipeline's driver is stuck or gone.
     #[error(
@@ -162,3 +166,19 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error followed by its causes, `error: cause: cause of the cause`: for the places that
+/// show an error as one line of text (the metrics of an output that failed).
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}

@@ -61,7 +61,7 @@ pub struct OutputOperationInfo {
     pub stream: &'static str,
     /// How long it took.
     pub duration: Duration,
-    /// The error it returned, if it failed.
+    /// The error it returned, if it failed, with its causes (`error: cause: …`).
     pub failure: Option<String>,
 }
 

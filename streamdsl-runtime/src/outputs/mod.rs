@@ -10,7 +10,7 @@ pub mod foreach_rdd;
 pub mod pprint;
 pub mod save_as_text_files;
 
-use crate::error::{BoxError, Error};
+use crate::error::{BoxError, Chain, Error};
 use crate::metrics::OutputOperationInfo;
 use crate::pipeline::PipelineInfo;
 use crate::{Batch, Time, TimeZone};
@@ -181,14 +181,14 @@ impl OutputRunner<'_> {
         let out = &self.info.outputs[index];
         if let Err(source) = &result {
             tracing::error!(pipeline = self.info.name, output = index, operation = out.operation,
-                stream = out.stream, batch_time = %time, error = %source, "output operation failed");
+                stream = out.stream, batch_time = %time, error = &**source as &dyn std::error::Error, "output operation failed");
         }
         self.finished.push(OutputOperationInfo {
             index,
             operation: out.operation,
             stream: out.stream,
             duration: started.elapsed(),
-            failure: result.as_ref().err().map(ToString::to_string),
+            failure: result.as_ref().err().map(|e| Chain(&**e).to_string()),
         });
         if let Err(source) = result {
             let (pipeline, operation, stream) = (self.info.name, out.operation, out.stream);
