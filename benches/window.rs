@@ -61,7 +61,7 @@ stream! {
         checkpoint;
         input pairs: (String, u64);
         let counts: (String, u64) = pairs.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 10s);
-        counts.foreach_rdd(|batch| record(&batch));
+        counts.foreach_rdd(record);
     }
 }
 
@@ -72,7 +72,7 @@ stream! {
         checkpoint;
         input pairs: (String, u64);
         let counts: (String, u64) = pairs.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 1000s);
-        counts.foreach_rdd(|batch| record(&batch));
+        counts.foreach_rdd(record);
     }
 }
 
@@ -82,7 +82,7 @@ stream! {
         batch = 1s;
         input pairs: (String, u64);
         let counts: (String, u64) = pairs.reduce_by_key_and_window(|a, b| a + b, 10s);
-        counts.foreach_rdd(|batch| record(&batch));
+        counts.foreach_rdd(record);
     }
 }
 
@@ -92,7 +92,7 @@ stream! {
         batch = 1s;
         input pairs: (String, u64);
         let counts: (String, u64) = pairs.reduce_by_key_and_window(|a, b| a + b, 1000s);
-        counts.foreach_rdd(|batch| record(&batch));
+        counts.foreach_rdd(record);
     }
 }
 

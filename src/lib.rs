@@ -53,32 +53,110 @@
 //! * A stream read by more than one operator or output must have `Clone` records; a stream
 //!   with an output must have `Debug` records.
 //!
-//! ## Operators (Spark's names in snake_case)
+//! ## Operators
+//!
+//! <!-- operators:begin (generated from streamdsl-macros/src/ops) -->
+//! Operators (Spark's names in snake_case; `partitions?` is an optional partition count, else the context's default parallelism):
 //!
 //! | operator | records in → out |
 //! |---|---|
-//! | `map(f)` | `T` → `f(T)` |
-//! | `flat_map(f)` | `T` → each item of `f(T)` |
-//! | `filter(p)` | `T` → `T` where `p(&T)` |
-//! | `map_values(f)` | `(K, V)` → `(K, f(V))` |
-//! | `flat_map_values(f)` | `(K, V)` → `(K, W)` for each `W` in `f(V)` |
-//! | `repartition(n)` | same records, `n` partitions |
+//! | `map(function)` | `T` → `f(T)` |
+//! | `flat_map(function)` | `T` → each item of `f(T)` |
+//! | `filter(predicate)` | `T` → `T` where `predicate(&T)` |
+//! | `map_values(function)` | `(K, V)` → `(K, f(V))` |
+//! | `flat_map_values(function)` | `(K, V)` → `(K, W)` for each `W` in `f(V)` |
+//! | `repartition(partitions)` | same records, in `partitions` partitions |
 //! | `glom()` | one `Vec<T>` per partition |
-//! | `reduce(f)` | one record per batch, none if empty |
+//! | `reduce(function)` | one record per batch, none if empty |
 //! | `count()` | one `u64` per batch, `0` if empty |
-//! | `count_by_value(n?)` | `(T, u64)` per distinct record |
-//! | `reduce_by_key(f, n?)` | `(K, V)` per key, values combined by `f` |
-//! | `group_by_key(n?)` | `(K, Vec<V>)` per key |
-//! | `a.union(b, …)` | records of all streams (same record type) |
-//! | `a.join(b, n?)` | `(K, (V, W))` |
-//! | `a.left_outer_join(b, n?)` | `(K, (V, Option<W>))` |
-//! | `a.right_outer_join(b, n?)` | `(K, (Option<V>, W))` |
-//! | `a.full_outer_join(b, n?)` | `(K, (Option<V>, Option<W>))` |
-//! | `a.cogroup(b, n?)` | `(K, (Vec<V>, Vec<W>))` |
-//! | `transform(f)` | `f(Batch<T>)` or `f(Time, Batch<T>)` → a `Vec` or `Batch` |
+//! | `count_by_value(partitions?)` | `(T, u64)` per distinct record |
+//! | `reduce_by_key(function, partitions?)` | `(K, V)` per key, values combined by `function` |
+//! | `group_by_key(partitions?)` | `(K, Vec<V>)` per key |
+//! | `union(stream, …)` | records of all streams (same record type) |
+//! | `join(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (V, W))` |
+//! | `left_outer_join(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (V, Option<W>))` |
+//! | `right_outer_join(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (Option<V>, W))` |
+//! | `full_outer_join(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (Option<V>, Option<W>))` |
+//! | `cogroup(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (Vec<V>, Vec<W>))` |
+//! | `transform(function)` | `f(Batch<T>)` or `f(Time, Batch<T>)` → a `Vec` or `Batch` |
 //!
-//! `n?` is an optional partition count; without it keyed operators use the context's default
-//! parallelism. Joins and cogroup only combine records of the same batch time, as in Spark.
+//! Windows and state:
+//!
+//! | operator | records in → out | checkpoint |
+//! |---|---|---|
+//! | `window(window, slide?)` | `T` → the window's `T`s |  |
+//! | `count_by_window(window, slide?)` | `T` → `u64`, `0` for an empty window | needed |
+//! | `reduce_by_window(function, inverse?, window, slide?)` | `T` → the window folded by `function`, nothing if empty | with `inverse` |
+//! | `reduce_by_key_and_window(function, inverse?, window, slide?, filter?)` | `(K, V)` → `(K, V)` per key in the window | with `inverse` |
+//! | `count_by_value_and_window(window, slide?)` | `T` → `(T, u64)` | needed |
+//! | `group_by_key_and_window(window, slide?)` | `(K, V)` → `(K, Vec<V>)` |  |
+//! | `update_state_by_key(function)` | `(K, V)` → `(K, S)` for every key with state | needed |
+//! | `map_with_state(function, timeout?)` | `(K, V)` → `function`'s results | needed |
+//! | `state_snapshots()` | of a `map_with_state`: `(K, S)` for every key with state |  |
+//!
+//! Outputs:
+//!
+//! | output | what it does |
+//! |---|---|
+//! | `pprint(num?)` | prints the first `num` records (10 by default) of each batch, as PySpark |
+//! | `foreach_rdd(function)` | calls `function(time, batch)` or `function(batch)` with every batch; may return `Result<(), E>` |
+//! | `foreach_batch(function)` | the same with an async function, awaited before the next output runs |
+//! | `save_as_text_files(prefix, suffix?)` | each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically |
+//! | `save_to_database(sink)` | each batch in one database transaction, exactly once (features `mysql`, `postgres`) |
+//!
+//! Every operator, used once:
+//!
+//! ```
+//! use streamdsl::prelude::*;
+//! use streamdsl::DatabaseSink;
+//!
+//! stream! {
+//!     pipeline EveryOperator(sink: DatabaseSink) {
+//!         batch = 1s;
+//!         checkpoint;
+//!         input lines: String;
+//!         input words: (String, u64);
+//!         input other: (String, u64);
+//!         input numbers: i64;
+//!         lines.map(|line| line.len()).pprint();
+//!         lines.flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>()).pprint();
+//!         numbers.filter(|n| n % 2 == 0).pprint();
+//!         words.map_values(|n| n * 2).pprint();
+//!         words.flat_map_values(|n| [n, n + 1]).pprint();
+//!         lines.repartition(4).pprint();
+//!         numbers.glom().pprint();
+//!         numbers.reduce(|a, b| a + b).pprint();
+//!         lines.count().pprint();
+//!         lines.count_by_value().pprint();
+//!         words.reduce_by_key(|a, b| a + b).pprint();
+//!         words.group_by_key().pprint();
+//!         words.union(other).pprint();
+//!         words.join(other).pprint();
+//!         words.left_outer_join(other).pprint();
+//!         words.right_outer_join(other).pprint();
+//!         words.full_outer_join(other).pprint();
+//!         words.cogroup(other).pprint();
+//!         numbers.transform(|batch| batch.into_iter().rev().collect::<Vec<_>>()).pprint();
+//!         let recent: (String, u64) = words.window(30s, 10s); recent.pprint();
+//!         lines.count_by_window(30s, 10s).pprint();
+//!         let total: i64 = numbers.reduce_by_window(|a, b| a + b, 30s, 10s); total.pprint();
+//!         let sums: (String, u64) = words.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 30s, 10s); sums.pprint();
+//!         let frequent: (String, u64) = lines.count_by_value_and_window(30s, 10s); frequent.pprint();
+//!         let groups: (String, Vec<u64>) = words.group_by_key_and_window(30s, 10s); groups.pprint();
+//!         let totals: (String, u64) = words.update_state_by_key(|new: Vec<u64>, old: Option<u64>| Some(old.unwrap_or(0) + new.iter().sum::<u64>())); totals.pprint();
+//!         let seen = words.map_with_state(|word: &String, n: Option<u64>, state: &mut State<u64>| { state.update(state.get().copied().unwrap_or(0) + n.unwrap_or(0)); word.clone() }); seen.pprint();
+//!         let running = other.map_with_state(|_: &String, n: Option<u64>, state: &mut State<u64>| { state.update(n.unwrap_or(0)); }, 60s); running.state_snapshots().pprint();
+//!         lines.pprint(5);
+//!         numbers.foreach_rdd(|time, batch| println!("{time}: {} records", batch.len()));
+//!         numbers.foreach_batch(async |batch| println!("{} records", batch.len()));
+//!         lines.save_as_text_files("/tmp/lines", "txt");
+//!         words.save_to_database(sink);
+//!     }
+//! }
+//! ```
+//! <!-- operators:end -->
+//!
+//! Joins and cogroup only combine records of the same batch time, as in Spark.
 //!
 //! ## Windows and state
 //!
@@ -87,18 +165,6 @@
 //! one slide. A window of length `w` at time `t` holds the batches at times in `(t - w, t]`;
 //! the first windows are partial; a stream with slide `s` has a batch (and runs its outputs)
 //! only every `s`.
-//!
-//! | operator | records in → out | checkpoint |
-//! |---|---|---|
-//! | `window(w, s?)` | `T` → the window's `T`s | |
-//! | `count_by_window(w, s?)` | `T` → `u64`, `0` for an empty window | needed |
-//! | `reduce_by_window(f, inv?, w, s?)` | `T` → the window folded by `f`, nothing if empty | with `inv` |
-//! | `reduce_by_key_and_window(f, inv?, w, s?, filter?)` | `(K, V)` → `(K, V)` per key in the window | with `inv` |
-//! | `count_by_value_and_window(w, s?)` | `T` → `(T, u64)` | needed |
-//! | `group_by_key_and_window(w, s?)` | `(K, V)` → `(K, Vec<V>)` | |
-//! | `update_state_by_key(f)` | `(K, V)` → `(K, S)` for every key with state | needed |
-//! | `map_with_state(f, timeout?)` | `(K, V)` → `f`'s results | needed |
-//! | `state_snapshots()` of a `map_with_state` | → `(K, S)` | |
 //!
 //! A stateful operator ends a `let` that names its records' type, so that the pipeline's
 //! state has readable types: `let counts: (String, u64) = pairs.update_state_by_key(…);` gives

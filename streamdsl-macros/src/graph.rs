@@ -9,10 +9,15 @@ use crate::parse::{Call, Chain, Param, PipelineDecl, Statement};
 use crate::suggest::suggest_operator;
 use proc_macro2::Span;
 use std::collections::HashMap;
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, Type};
 
-pub type NodeId = usize;
+pub use crate::model::NodeId;
+use crate::model::PIPELINE_METHODS;
 
+/// The pipeline as a DAG of nodes, built from the statements alone. Stream arguments
+/// (`b` in `a.union(b)`) and the other arguments are resolved by the validator, which has
+/// the operators' specs.
 pub struct Graph<'a> {
     pub decl: &'a PipelineDecl,
     pub nodes: Vec<Node<'a>>,
@@ -44,18 +49,6 @@ pub struct Node<'a> {
     pub annotation: Option<&'a Type>,
     /// How messages and the test harness call this stream: its name, or `root.op.op`.
     pub label: String,
-    /// The stream inputs of the node: the receiver first, then stream arguments (filled by
-    /// the validator).
-    pub inputs: Vec<NodeId>,
-    /// Where each stream argument is written (`b` in `a.union(b)`), for errors about it.
-    pub input_spans: Vec<Span>,
-    /// The non-stream arguments by position among the spec's non-stream arguments, `None`
-    /// where an optional one is not given (filled by the validator).
-    pub values: Vec<Option<&'a Expr>>,
-    /// The same arguments in milliseconds where they are durations.
-    pub millis: Vec<Option<u64>>,
-    /// How often the stream has a batch, in milliseconds (filled by the validator).
-    pub slide_ms: u64,
 }
 
 pub enum NodeKind<'a> {
@@ -65,6 +58,8 @@ pub enum NodeKind<'a> {
     Op {
         spec: &'static OperatorSpec,
         call: &'a Call,
+        /// The stream the operator is called on.
+        receiver: NodeId,
     },
 }
 
@@ -72,25 +67,17 @@ pub struct Output<'a> {
     pub spec: &'static OperatorSpec,
     pub call: &'a Call,
     pub node: NodeId,
-    pub values: Vec<Option<&'a Expr>>,
 }
 
 /// `checkpoint [every <duration>];`
 pub struct Checkpoint {
     /// The interval's literal, or the keyword without one.
     pub every_span: Span,
-    /// The interval given, in milliseconds (validated); `None` for the default.
+    /// The interval given, in milliseconds; `None` for the default.
     pub every_ms: Option<u64>,
 }
 
 impl Node<'_> {
-    pub fn spec(&self) -> Option<&'static OperatorSpec> {
-        match self.kind {
-            NodeKind::Op { spec, .. } => Some(spec),
-            NodeKind::Input { .. } => None,
-        }
-    }
-
     pub fn span(&self) -> Span {
         match (&self.kind, self.name) {
             (_, Some(name)) => name.span(),
@@ -99,9 +86,6 @@ impl Node<'_> {
         }
     }
 }
-
-/// Names the generated pipeline type uses itself; inputs cannot take them.
-const RESERVED_INPUT_NAMES: &[&str] = &["new", "info", "take_inputs", "run_batch"];
 
 pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
     let mut g = Graph {
@@ -116,160 +100,27 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
     for Param { name, .. } in &decl.params {
         g.bind(name, Binding::Param, diags);
     }
-    let mut batch_seen: Option<Span> = None;
+    let mut batch_seen = false;
     for statement in &decl.statements {
         match statement {
             Statement::Batch { keyword, value } => {
-                if batch_seen.is_some() {
+                if batch_seen {
                     diags.error(
                         keyword.span(),
                         "the batch interval is set twice; keep one `batch = …;`",
                     );
                     continue;
                 }
-                batch_seen = Some(keyword.span());
-                match parse_duration(value) {
-                    Ok(ms) => g.batch_ms = Some(ms),
-                    Err(msg) => diags.error(
-                        syn::spanned::Spanned::span(value),
-                        format!("invalid batch interval: {msg}"),
-                    ),
-                }
+                batch_seen = true;
+                g.batch_ms = duration(value, "batch interval", diags);
             }
-            Statement::Checkpoint { keyword, every } => {
-                if g.checkpoint.is_some() {
-                    diags.error(
-                        keyword.span(),
-                        "the checkpoint is set twice; keep one `checkpoint …;`",
-                    );
-                    continue;
-                }
-                let every_ms = every
-                    .as_ref()
-                    .and_then(|value| match parse_duration(value) {
-                        Ok(ms) => Some(ms),
-                        Err(msg) => {
-                            diags.error(
-                                syn::spanned::Spanned::span(value),
-                                format!("invalid checkpoint interval: {msg}"),
-                            );
-                            None
-                        }
-                    });
-                let every_span = every
-                    .as_ref()
-                    .map_or(keyword.span(), syn::spanned::Spanned::span);
-                g.checkpoint = Some(Checkpoint {
-                    every_span,
-                    every_ms,
-                });
-            }
-            Statement::Input { name, ty } => {
-                if RESERVED_INPUT_NAMES.contains(&name.to_string().as_str()) {
-                    diags.error(
-                        name.span(),
-                        format!("an input cannot be named `{name}`: the pipeline type has a method of that name; rename the input"),
-                    );
-                }
-                let id = g.push(Node {
-                    kind: NodeKind::Input { ty },
-                    name: Some(name),
-                    annotation: None,
-                    label: name.to_string(),
-                    inputs: Vec::new(),
-                    input_spans: Vec::new(),
-                    values: Vec::new(),
-                    millis: Vec::new(),
-                    slide_ms: 0,
-                });
-                g.bind(name, Binding::Stream(id), diags);
-            }
-            Statement::Let { name, ty, chain } => {
-                if let Some(last) = chain.calls.last()
-                    && let Some(spec) = ops::lookup(&last.method.to_string())
-                    && spec.is_output()
-                {
-                    diags.error(
-                        last.method.span(),
-                        format!(
-                            "`{}` is an output and gives no stream to bind; write `{}.{}(…);` as a statement of its own",
-                            spec.name,
-                            chain_text(chain, chain.calls.len() - 1),
-                            spec.name
-                        ),
-                    );
-                    g.output_statements += 1;
-                    g.bind(name, Binding::Failed, diags);
-                    continue;
-                }
-                let Some(id) = g.chain(chain, false, diags) else {
-                    g.bind(name, Binding::Failed, diags);
-                    continue;
-                };
-                if chain.calls.is_empty() {
-                    diags.error(
-                        name.span(),
-                        format!(
-                            "`{name}` would only rename `{}`; use `{}` directly",
-                            chain.root, chain.root
-                        ),
-                    );
-                    g.bind(name, Binding::Failed, diags);
-                    continue;
-                }
-                if g.bind(name, Binding::Stream(id), diags) {
-                    let node = &mut g.nodes[id];
-                    node.name = Some(name);
-                    node.annotation = ty.as_ref();
-                    node.label = name.to_string();
-                }
-            }
-            Statement::Output { chain } => {
-                let Some(last) = chain.calls.last() else {
-                    diags.error(
-                        chain.root.span(),
-                        format!(
-                            "`{}` alone does nothing; add an output such as `{}.pprint();`",
-                            chain.root, chain.root
-                        ),
-                    );
-                    continue;
-                };
-                let last_spec = ops::lookup(&last.method.to_string());
-                if last_spec.is_none_or(|spec| spec.is_output()) {
-                    // An output statement (or a misspelt one): counts as an output even if its
-                    // stream has errors, so that "no output" is not reported on top of them.
-                    g.output_statements += 1;
-                }
-                match last_spec {
-                    Some(spec) if spec.is_output() => {
-                        if let Some(node) = g.chain(chain, true, diags) {
-                            g.outputs.push(Output {
-                                spec,
-                                call: last,
-                                node,
-                                values: Vec::new(),
-                            });
-                        }
-                    }
-                    Some(_) => {
-                        if g.chain(chain, true, diags).is_some() {
-                            diags.error(
-                                last.span,
-                                "this stream is computed but never used: bind it with `let name = …;` or end the statement with an output such as `.pprint()`",
-                            );
-                        } else {
-                            g.output_statements += 1;
-                        }
-                    }
-                    None => {
-                        g.chain(chain, true, diags);
-                    }
-                }
-            }
+            Statement::Checkpoint { keyword, every } => g.checkpoint(keyword, every, diags),
+            Statement::Input { name, ty } => g.input(name, ty, diags),
+            Statement::Let { name, ty, chain } => g.let_statement(name, ty.as_ref(), chain, diags),
+            Statement::Output { chain } => g.output_statement(chain, diags),
         }
     }
-    if batch_seen.is_none() {
+    if !batch_seen {
         diags.error(
             decl.name.span(),
             format!("pipeline `{}` has no batch interval; add `batch = 1s;` (or another duration) to its body", decl.name),
@@ -278,10 +129,141 @@ pub fn build<'a>(decl: &'a PipelineDecl, diags: &mut Diagnostics) -> Graph<'a> {
     g
 }
 
+/// The milliseconds of a setting's duration, or an error on it.
+fn duration(value: &Expr, what: &str, diags: &mut Diagnostics) -> Option<u64> {
+    parse_duration(value)
+        .map_err(|msg| diags.error(value.span(), format!("invalid {what}: {msg}")))
+        .ok()
+}
+
 impl<'a> Graph<'a> {
     fn push(&mut self, node: Node<'a>) -> NodeId {
         self.nodes.push(node);
         self.nodes.len() - 1
+    }
+
+    fn checkpoint(&mut self, keyword: &Ident, every: &Option<Expr>, diags: &mut Diagnostics) {
+        if self.checkpoint.is_some() {
+            diags.error(
+                keyword.span(),
+                "the checkpoint is set twice; keep one `checkpoint …;`",
+            );
+            return;
+        }
+        self.checkpoint = Some(Checkpoint {
+            every_span: every.as_ref().map_or(keyword.span(), Spanned::span),
+            every_ms: every
+                .as_ref()
+                .and_then(|value| duration(value, "checkpoint interval", diags)),
+        });
+    }
+
+    fn input(&mut self, name: &'a Ident, ty: &'a Type, diags: &mut Diagnostics) {
+        if PIPELINE_METHODS.contains(&name.to_string().as_str()) {
+            diags.error(
+                name.span(),
+                format!("an input cannot be named `{name}`: the pipeline type has a method of that name; rename the input"),
+            );
+        }
+        let id = self.push(Node {
+            kind: NodeKind::Input { ty },
+            name: Some(name),
+            annotation: None,
+            label: name.to_string(),
+        });
+        self.bind(name, Binding::Stream(id), diags);
+    }
+
+    /// `let name[: ty] = chain;`
+    fn let_statement(
+        &mut self,
+        name: &'a Ident,
+        ty: Option<&'a Type>,
+        chain: &'a Chain,
+        diags: &mut Diagnostics,
+    ) {
+        if let Some(last) = chain.calls.last()
+            && let Some(spec) = ops::lookup(&last.method.to_string())
+            && spec.is_output()
+        {
+            diags.error(
+                last.method.span(),
+                format!(
+                    "`{}` is an output and gives no stream to bind; write `{}.{}(…);` as a statement of its own",
+                    spec.name,
+                    chain_text(chain, chain.calls.len() - 1),
+                    spec.name
+                ),
+            );
+            self.output_statements += 1;
+            self.bind(name, Binding::Failed, diags);
+            return;
+        }
+        let Some(id) = self.chain(chain, false, diags) else {
+            self.bind(name, Binding::Failed, diags);
+            return;
+        };
+        if chain.calls.is_empty() {
+            diags.error(
+                name.span(),
+                format!(
+                    "`{name}` would only rename `{}`; use `{}` directly",
+                    chain.root, chain.root
+                ),
+            );
+            self.bind(name, Binding::Failed, diags);
+            return;
+        }
+        if self.bind(name, Binding::Stream(id), diags) {
+            let node = &mut self.nodes[id];
+            node.name = Some(name);
+            node.annotation = ty;
+            node.label = name.to_string();
+        }
+    }
+
+    /// `chain;`, which must end in an output.
+    fn output_statement(&mut self, chain: &'a Chain, diags: &mut Diagnostics) {
+        let Some(last) = chain.calls.last() else {
+            diags.error(
+                chain.root.span(),
+                format!(
+                    "`{}` alone does nothing; add an output such as `{}.pprint();`",
+                    chain.root, chain.root
+                ),
+            );
+            return;
+        };
+        let last_spec = ops::lookup(&last.method.to_string());
+        if last_spec.is_none_or(|spec| spec.is_output()) {
+            // An output statement (or a misspelt one): counts as an output even if its
+            // stream has errors, so that "no output" is not reported on top of them.
+            self.output_statements += 1;
+        }
+        match last_spec {
+            Some(spec) if spec.is_output() => {
+                if let Some(node) = self.chain(chain, true, diags) {
+                    self.outputs.push(Output {
+                        spec,
+                        call: last,
+                        node,
+                    });
+                }
+            }
+            Some(_) => {
+                if self.chain(chain, true, diags).is_some() {
+                    diags.error(
+                        last.span,
+                        "this stream is computed but never used: bind it with `let name = …;` or end the statement with an output such as `.pprint()`",
+                    );
+                } else {
+                    self.output_statements += 1;
+                }
+            }
+            None => {
+                self.chain(chain, true, diags);
+            }
+        }
     }
 
     /// Binds `name`; `false` (with an error) if it is taken: the first binding stays.
@@ -338,54 +320,50 @@ impl<'a> Graph<'a> {
     }
 
     /// Adds the nodes of a chain; returns the last one. With `ends_in_output`, the chain's last
-    /// call is an output and gets no node.
+    /// call is an output and gets no node. Every unknown operator of the chain is reported.
     fn chain(
         &mut self,
         chain: &'a Chain,
         ends_in_output: bool,
         diags: &mut Diagnostics,
     ) -> Option<NodeId> {
-        let mut current = self.resolve(&chain.root, diags)?;
-        let mut label = self.nodes[current].label.clone();
+        let root = self.resolve(&chain.root, diags);
         let transforms = if ends_in_output {
             chain.calls.len().saturating_sub(1)
         } else {
             chain.calls.len()
         };
-        for call in &chain.calls[..transforms] {
+        let mut specs = Vec::new();
+        for (i, call) in chain.calls.iter().enumerate() {
             let name = call.method.to_string();
-            let Some(spec) = ops::lookup(&name) else {
-                diags.error(call.method.span(), unknown_operator(&name));
-                return None;
-            };
-            if spec.is_output() {
-                diags.error(
+            match ops::lookup(&name) {
+                None => diags.error(call.method.span(), unknown_operator(&name)),
+                Some(spec) if spec.is_output() && i < transforms => diags.error(
                     call.method.span(),
                     format!(
                         "`{name}` is an output and must end the statement; nothing can follow it"
                     ),
-                );
-                return None;
+                ),
+                Some(spec) => specs.push(spec),
             }
-            label = format!("{label}.{name}");
+        }
+        let mut current = root?;
+        if specs.len() < chain.calls.len() {
+            return None;
+        }
+        let mut label = self.nodes[current].label.clone();
+        for (call, spec) in chain.calls[..transforms].iter().zip(specs) {
+            label = format!("{label}.{}", call.method);
             current = self.push(Node {
-                kind: NodeKind::Op { spec, call },
+                kind: NodeKind::Op {
+                    spec,
+                    call,
+                    receiver: current,
+                },
                 name: None,
                 annotation: None,
                 label: label.clone(),
-                inputs: vec![current],
-                input_spans: Vec::new(),
-                values: Vec::new(),
-                millis: Vec::new(),
-                slide_ms: 0,
             });
-        }
-        if ends_in_output && let Some(last) = chain.calls.last() {
-            let name = last.method.to_string();
-            if ops::lookup(&name).is_none() {
-                diags.error(last.method.span(), unknown_operator(&name));
-                return None;
-            }
         }
         Some(current)
     }
@@ -404,5 +382,72 @@ fn unknown_operator(name: &str) -> String {
     match suggest_operator(name) {
         Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
         None => format!("unknown operator `{name}`; see the operator list in the streamdsl docs"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{messages, parse};
+
+    #[test]
+    fn chains_become_nodes_named_by_their_let() {
+        let decl = parse(
+            "pipeline P { batch = 500ms; input lines: &str;
+             let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1)).reduce_by_key(|a, b| a + b);
+             counts.pprint(); }",
+        );
+        let mut diags = Diagnostics::default();
+        let g = build(&decl, &mut diags);
+        assert!(!diags.has_errors());
+        assert_eq!(g.batch_ms, Some(500));
+        let labels: Vec<&str> = g.nodes.iter().map(|n| n.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["lines", "lines.flat_map", "lines.flat_map.map", "counts"]
+        );
+        let NodeKind::Op { receiver, .. } = g.nodes[3].kind else {
+            panic!("an operator")
+        };
+        assert_eq!(receiver, 2);
+        assert_eq!(g.outputs.len(), 1);
+        assert_eq!(g.outputs[0].node, 3);
+    }
+
+    #[test]
+    fn every_unknown_operator_of_a_chain_is_reported() {
+        let found = messages(
+            "pipeline P { batch = 1s; input lines: String;
+             lines.fliter(|l| l.is_empty()).mapp(|l| l.len()).pprnt(); }",
+        );
+        assert_eq!(
+            found,
+            [
+                "unknown operator `fliter`; did you mean `filter`?",
+                "unknown operator `mapp`; did you mean `map`?",
+                "unknown operator `pprnt`; did you mean `pprint`?",
+            ]
+        );
+    }
+
+    #[test]
+    fn inputs_cannot_take_the_pipeline_types_method_names() {
+        let found = messages("pipeline P { batch = 1s; input state: String; state.pprint(); }");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("an input cannot be named `state`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn names_resolve_to_streams_or_say_what_they_are() {
+        let found = messages(
+            "pipeline P(limit: u64) { batch = 1s; input lines: String;
+             limit.pprint(); lnes.pprint(); lines.pprint(); }",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("is a parameter of the pipeline"));
+        assert!(found[1].contains("did you mean `lines`?"));
     }
 }

@@ -13,7 +13,8 @@
 //! }
 //! ```
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenTree};
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -21,15 +22,51 @@ use syn::{Attribute, Expr, Ident, Token, Type, Visibility, braced, parenthesized
 
 /// Every pipeline in one `stream!` invocation.
 pub struct StreamMacro {
+    /// The path of the `streamdsl` crate in generated code: `::streamdsl`, or what
+    /// `#![streamdsl(crate = "…")]` says (for a crate that re-exports streamdsl).
+    pub crate_path: syn::Path,
     pub pipelines: Vec<PipelineDecl>,
 }
 
+/// One pipeline. Its header is read before its body, and each statement of the body on its
+/// own: a statement that does not parse is recorded in `errors` and skipped, so the others
+/// (its inputs above all) still give the pipeline type its interface.
 pub struct PipelineDecl {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
     pub params: Vec<Param>,
     pub statements: Vec<Statement>,
+    /// The statements that did not parse.
+    pub errors: Vec<syn::Error>,
+}
+
+/// The interface of a pipeline type: everything code using the pipeline relies on.
+pub struct Signature<'a> {
+    pub attrs: &'a [Attribute],
+    pub vis: &'a Visibility,
+    pub name: &'a Ident,
+    pub params: &'a [Param],
+    pub inputs: Vec<(&'a Ident, &'a Type)>,
+}
+
+impl PipelineDecl {
+    pub fn signature(&self) -> Signature<'_> {
+        Signature {
+            attrs: &self.attrs,
+            vis: &self.vis,
+            name: &self.name,
+            params: &self.params,
+            inputs: self
+                .statements
+                .iter()
+                .filter_map(|s| match s {
+                    Statement::Input { name, ty } => Some((name, ty)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
 }
 
 pub struct Param {
@@ -69,12 +106,49 @@ pub struct Call {
 
 impl Parse for StreamMacro {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut crate_path: syn::Path = syn::parse_quote!(::streamdsl);
+        for attr in input.call(Attribute::parse_inner)? {
+            if !attr.path().is_ident("streamdsl") {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "the only option of `stream!` is `#![streamdsl(crate = \"path::to::streamdsl\")]`",
+                ));
+            }
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("crate") {
+                    crate_path = meta.value()?.parse::<syn::LitStr>()?.parse()?;
+                    Ok(())
+                } else {
+                    Err(meta.error(
+                        "unknown option; write `#![streamdsl(crate = \"path::to::streamdsl\")]`",
+                    ))
+                }
+            })?;
+        }
         let mut pipelines = Vec::new();
         while !input.is_empty() {
             pipelines.push(input.parse()?);
         }
-        Ok(StreamMacro { pipelines })
+        Ok(StreamMacro {
+            crate_path,
+            pipelines,
+        })
     }
+}
+
+/// Skips the rest of a statement that did not parse: up to and including its `;`.
+fn skip_statement(body: ParseStream) {
+    let skipped = body.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((token, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&token, TokenTree::Punct(p) if p.as_char() == ';') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+    debug_assert!(skipped.is_ok(), "stepping over tokens cannot fail");
 }
 
 impl Parse for PipelineDecl {
@@ -98,9 +172,19 @@ impl Parse for PipelineDecl {
         }
         let body;
         braced!(body in input);
-        let mut statements = Vec::new();
+        let (mut statements, mut errors) = (Vec::new(), Vec::new());
         while !body.is_empty() {
-            statements.push(body.parse()?);
+            let statement = body.fork();
+            match statement.parse() {
+                Ok(parsed) => {
+                    body.advance_to(&statement);
+                    statements.push(parsed);
+                }
+                Err(e) => {
+                    errors.push(e);
+                    skip_statement(&body);
+                }
+            }
         }
         Ok(PipelineDecl {
             attrs,
@@ -108,6 +192,7 @@ impl Parse for PipelineDecl {
             name,
             params,
             statements,
+            errors,
         })
     }
 }
@@ -262,6 +347,7 @@ mod tests {
             }
         };
         let p = &m.pipelines[0];
+        assert!(p.errors.is_empty());
         assert_eq!(p.name, "WordCount");
         assert_eq!(p.params.len(), 1);
         assert_eq!(p.statements.len(), 4);
@@ -271,6 +357,42 @@ mod tests {
         let methods: Vec<_> = chain.calls.iter().map(|c| c.method.to_string()).collect();
         assert_eq!(chain.root, "lines");
         assert_eq!(methods, ["flat_map", "map", "reduce_by_key"]);
+    }
+
+    #[test]
+    fn a_statement_that_does_not_parse_leaves_the_others() {
+        let m: StreamMacro = syn::parse_quote! {
+            pipeline P {
+                batch = 1s;
+                let broken = ;
+                input lines: &str;
+                lines.map(|l| l.len()) +;
+                lines.pprint();
+            }
+        };
+        let p = &m.pipelines[0];
+        assert_eq!(p.errors.len(), 2);
+        assert_eq!(p.statements.len(), 3);
+        let inputs: Vec<String> = p
+            .signature()
+            .inputs
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        assert_eq!(inputs, ["lines"]);
+    }
+
+    #[test]
+    fn crate_path_option() {
+        let m: StreamMacro = syn::parse_quote! {
+            #![streamdsl(crate = "my::streamdsl")]
+            pipeline P { batch = 1s; }
+        };
+        let path = &m.crate_path;
+        assert_eq!(quote::quote!(#path).to_string(), "my :: streamdsl");
+        assert!(
+            syn::parse_str::<StreamMacro>("#![streamdsl(krate = \"x\")] pipeline P {}").is_err()
+        );
     }
 
     #[test]

@@ -1,41 +1,452 @@
 //! Layer 3, validate: each node's arguments checked against its operator's spec, and the
 //! pipeline checked as a whole (an input, an output, every stream reaching an output, input
-//! types the runtime can feed).
+//! types the runtime can feed, slides that fit). Its result is the checked model that `plan`
+//! and `emit` read.
 
 use crate::diagnostics::Diagnostics;
 use crate::duration::parse_duration;
 use crate::graph::{Graph, NodeId, NodeKind};
-use crate::ops::{ArgKind, Codegen, OperatorSpec, Slide, StateTypeInputs};
+use crate::model::{
+    Arg, Args, CheckedKind, CheckedNode, CheckedOp, CheckedOutput, CheckedPipeline, Edge,
+};
+use crate::ops::{ArgKind, Kind, NeedsCheckpoint, OperatorSpec, Slide, StateTypeInputs};
 use crate::parse::Call;
-use proc_macro2::Span;
+use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Expr, Type};
 
-pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
-    for id in 0..g.nodes.len() {
-        match g.nodes[id].kind {
-            NodeKind::Op { spec, call } => {
-                if let Some((streams, values, millis)) = arguments(g, spec, call, diags) {
-                    let node = &mut g.nodes[id];
-                    for (stream, span) in streams {
-                        node.inputs.push(stream);
-                        node.input_spans.push(span);
-                    }
-                    node.values = values;
-                    node.millis = millis;
+/// A node's resolved inputs and arguments, as far as they could be checked.
+struct Resolved<'a> {
+    inputs: Vec<Edge>,
+    args: Args<'a>,
+    /// Whether its arguments were accepted (else they are reported, and the checks that
+    /// read them skip the node).
+    ok: bool,
+}
+
+/// The checked model of `g`, or `None` if anything was reported.
+pub fn validate<'a>(g: &Graph<'a>, diags: &mut Diagnostics) -> Option<CheckedPipeline<'a>> {
+    let resolved: Vec<Resolved<'a>> = g
+        .nodes
+        .iter()
+        .map(|node| match node.kind {
+            NodeKind::Op {
+                spec,
+                call,
+                receiver,
+            } => resolve(g, spec, call, receiver, diags),
+            NodeKind::Input { ty } => {
+                check_input_type(ty, diags);
+                Resolved {
+                    inputs: Vec::new(),
+                    args: Args::default(),
+                    ok: true,
                 }
             }
-            NodeKind::Input { ty } => check_input_type(ty, diags),
+        })
+        .collect();
+    let outputs: Vec<Option<Args<'a>>> = g
+        .outputs
+        .iter()
+        .map(|o| arguments(g, o.spec, o.call, diags).map(|(_, args)| args))
+        .collect();
+    // Without a valid interval (reported already) the other checks still run, on 1 s.
+    let batch_ms = g.batch_ms.unwrap_or(1000);
+    let slides = slides(g, &resolved, batch_ms, diags);
+    let state_types = stateful(g, &resolved, diags);
+    let checkpoint_ms = checkpoint_interval(g, diags);
+    whole_pipeline(g, &resolved, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let nodes = g
+        .nodes
+        .iter()
+        .zip(resolved)
+        .zip(slides)
+        .zip(state_types)
+        .map(|(((node, resolved), slide_ms), state_type)| CheckedNode {
+            name: node.name,
+            label: node.label.clone(),
+            span: node.span(),
+            slide_ms,
+            kind: match node.kind {
+                NodeKind::Input { ty } => CheckedKind::Input { ty },
+                NodeKind::Op { spec, call, .. } => CheckedKind::Op(CheckedOp {
+                    spec,
+                    method_span: call.method.span(),
+                    inputs: resolved.inputs,
+                    args: resolved.args,
+                    annotation: node.annotation,
+                    state_type,
+                }),
+            },
+        })
+        .collect();
+    let outputs = g
+        .outputs
+        .iter()
+        .zip(outputs)
+        .map(|(o, args)| CheckedOutput {
+            spec: o.spec,
+            method_span: o.call.method.span(),
+            node: o.node,
+            args: args.expect("arguments with errors are reported"),
+        })
+        .collect();
+    Some(CheckedPipeline {
+        signature: g.decl.signature(),
+        batch_ms,
+        checkpoint_ms,
+        nodes,
+        outputs,
+    })
+}
+
+/// The inputs (receiver first) and arguments of an operator node.
+fn resolve<'a>(
+    g: &Graph<'a>,
+    spec: &OperatorSpec,
+    call: &'a Call,
+    receiver: NodeId,
+    diags: &mut Diagnostics,
+) -> Resolved<'a> {
+    let mut inputs = vec![Edge {
+        from: receiver,
+        span: call.method.span(),
+    }];
+    match arguments(g, spec, call, diags) {
+        Some((streams, args)) => {
+            inputs.extend(streams);
+            Resolved {
+                inputs,
+                args,
+                ok: true,
+            }
+        }
+        None => Resolved {
+            inputs,
+            args: Args::default(),
+            ok: false,
+        },
+    }
+}
+
+/// A call's stream arguments and its other arguments, checked against the spec; `None` if
+/// anything was reported.
+fn arguments<'a>(
+    g: &Graph<'a>,
+    spec: &OperatorSpec,
+    call: &'a Call,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<Edge>, Args<'a>)> {
+    if !argument_count_fits(spec, call, diags) {
+        return None;
+    }
+    let mut streams = Vec::new();
+    let mut args = Args::default();
+    let mut ok = true;
+    let mut given = call.args.iter().peekable();
+    for arg_spec in spec.args {
+        if arg_spec.kind == ArgKind::Stream {
+            let count = if arg_spec.repeat { given.len() } else { 1 };
+            for arg in given.by_ref().take(count) {
+                match stream_argument(g, spec, arg_spec.name, arg, diags) {
+                    Some(edge) => streams.push(edge),
+                    None => ok = false,
+                }
+            }
+            continue;
+        }
+        match given.next_if(|a| arg_spec.kind.fits(a)) {
+            Some(expr) => {
+                let millis = match arg_spec.kind {
+                    ArgKind::Duration => match parse_duration(expr) {
+                        Ok(ms) => Some(ms),
+                        Err(msg) => {
+                            diags.error(
+                                expr.span(),
+                                format!("invalid `{}` of `{}`: {msg}", arg_spec.name, spec.name),
+                            );
+                            ok = false;
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+                args.push(Arg {
+                    name: arg_spec.name,
+                    expr,
+                    millis,
+                });
+            }
+            None if arg_spec.optional => {}
+            None => {
+                let at = given.peek().map_or(call.span, |a| a.span());
+                diags.error(
+                    at,
+                    format!(
+                        "`{}` needs {} as its `{}` argument: `{}`",
+                        spec.name,
+                        arg_spec.kind.describe(),
+                        arg_spec.name,
+                        spec.signature()
+                    ),
+                );
+                return None;
+            }
         }
     }
-    for i in 0..g.outputs.len() {
-        let (spec, call) = (g.outputs[i].spec, g.outputs[i].call);
-        if let Some((_, values, _)) = arguments(g, spec, call, diags) {
-            g.outputs[i].values = values;
+    if let Some(extra) = given.next() {
+        diags.error(
+            extra.span(),
+            format!(
+                "unexpected argument: `{}` takes `{}`",
+                spec.name,
+                spec.signature()
+            ),
+        );
+        return None;
+    }
+    ok.then_some((streams, args))
+}
+
+/// Whether a call has as many arguments as its spec allows; reports it if not.
+fn argument_count_fits(spec: &OperatorSpec, call: &Call, diags: &mut Diagnostics) -> bool {
+    let given = call.args.len();
+    let required = spec.args.iter().filter(|a| !a.optional).count();
+    let repeats = spec.args.last().is_some_and(|a| a.repeat);
+    if given >= required && (repeats || given <= spec.args.len()) {
+        return true;
+    }
+    let expected = if repeats {
+        format!("at least {required}")
+    } else if required == spec.args.len() {
+        required.to_string()
+    } else {
+        format!("{required} to {}", spec.args.len())
+    };
+    diags.error(
+        call.span,
+        format!(
+            "`{}` takes {expected} argument{}: `{}`, but {given} {} given",
+            spec.name,
+            if expected == "1" { "" } else { "s" },
+            spec.signature(),
+            if given == 1 { "was" } else { "were" },
+        ),
+    );
+    false
+}
+
+/// The stream named by argument `arg` (`b` in `a.union(b)`).
+fn stream_argument(
+    g: &Graph,
+    spec: &OperatorSpec,
+    name: &str,
+    arg: &Expr,
+    diags: &mut Diagnostics,
+) -> Option<Edge> {
+    let ident = match arg {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        _ => None,
+    };
+    let Some(ident) = ident else {
+        diags.error(
+            arg.span(),
+            format!(
+                "`{}` takes the name of another stream here (its `{name}` argument)",
+                spec.name
+            ),
+        );
+        return None;
+    };
+    g.resolve(ident, diags).map(|from| Edge {
+        from,
+        span: ident.span(),
+    })
+}
+
+/// Inputs are typed ports: an owned type, or `&T` to borrow records from the batch.
+fn check_input_type(ty: &Type, diags: &mut Diagnostics) {
+    if let Type::Reference(r) = ty {
+        if let Some(m) = &r.mutability {
+            diags.error(
+                m.span(),
+                "an input cannot be `&mut`: records are read, not changed in place; use `&T` or an owned type",
+            );
+        }
+        if let Some(l) = r.lifetime.as_ref().filter(|l| l.ident != "static") {
+            diags.error(
+                l.span(),
+                "leave the lifetime of a borrowed input out (`&str`): records live as long as their batch",
+            );
         }
     }
-    slides(g, diags);
-    stateful(g, diags);
+}
+
+/// How often each stream has a batch: inputs every batch, windows every slide, the rest as
+/// their inputs, which must agree. Windows and slides must be multiples of the parent's slide
+/// (Spark checks this when the DStream is built; here `cargo build` does).
+fn slides(g: &Graph, resolved: &[Resolved], batch_ms: u64, diags: &mut Diagnostics) -> Vec<u64> {
+    let mut slides: Vec<u64> = Vec::with_capacity(g.nodes.len());
+    for (node, resolved) in g.nodes.iter().zip(resolved) {
+        let NodeKind::Op {
+            spec,
+            call,
+            receiver,
+        } = node.kind
+        else {
+            slides.push(batch_ms);
+            continue;
+        };
+        let parent_ms = slides[receiver];
+        let slide = spec.stateful().map_or(Slide::Inherit, |s| s.slide);
+        let slide_ms = match slide {
+            Slide::Inherit => {
+                for edge in &resolved.inputs[1..] {
+                    let other_ms = slides[edge.from];
+                    if other_ms != parent_ms {
+                        diags.error(
+                            edge.span,
+                            format!(
+                                "`{}` needs streams with one slide, but `{}` has a batch every {parent_ms} ms and `{}` every {other_ms} ms \
+                                 (Spark: \"Some of the DStreams have different slide durations\"); window them alike first",
+                                spec.name, g.nodes[receiver].label, g.nodes[edge.from].label
+                            ),
+                        );
+                    }
+                }
+                parent_ms
+            }
+            Slide::Windowed => {
+                let parent = &g.nodes[receiver];
+                let parent = if matches!(parent.kind, NodeKind::Input { .. }) {
+                    format!("the batch interval ({parent_ms} ms)")
+                } else {
+                    format!(
+                        "the slide of its parent stream `{}` ({parent_ms} ms)",
+                        parent.label
+                    )
+                };
+                let mut multiple = |name: &str| {
+                    let arg = resolved.args.get(name)?;
+                    let ms = arg.millis?;
+                    if ms % parent_ms != 0 {
+                        diags.error(
+                            arg.expr.span(),
+                            format!(
+                                "the {name} of `{}` ({ms} ms) must be a multiple of {parent}; use {}",
+                                spec.name,
+                                nearest_multiples(ms, parent_ms)
+                            ),
+                        );
+                    }
+                    Some(ms)
+                };
+                let window_ms = multiple("window");
+                let slide_ms = multiple("slide").unwrap_or(parent_ms);
+                if window_ms == Some(parent_ms) && slide_ms == parent_ms {
+                    diags.warning(
+                        call.method.span(),
+                        format!(
+                            "the window of `{}` is one batch of its parent ({parent_ms} ms), so it \
+                             keeps state for nothing; use a longer window, or the operator without a window",
+                            spec.name
+                        ),
+                    );
+                }
+                slide_ms
+            }
+        };
+        slides.push(slide_ms);
+    }
+    slides
+}
+
+/// Stateful operators: their state's type must be known (an annotation says it), the ones
+/// that must survive a restart need `checkpoint`, snapshots read the operator they are for.
+/// Returns each node's state type.
+fn stateful(g: &Graph, resolved: &[Resolved], diags: &mut Diagnostics) -> Vec<Option<TokenStream>> {
+    let mut state_types = Vec::with_capacity(g.nodes.len());
+    for (node, resolved) in g.nodes.iter().zip(resolved) {
+        state_types.push(None);
+        let NodeKind::Op {
+            spec,
+            call,
+            receiver,
+        } = node.kind
+        else {
+            continue;
+        };
+        if !resolved.ok {
+            continue;
+        }
+        if let Kind::Snapshot(snapshot) = &spec.kind
+            && !matches!(g.nodes[receiver].kind, NodeKind::Op { spec: parent, .. } if parent.name == snapshot.reads)
+        {
+            diags.error(
+                call.method.span(),
+                format!(
+                    "`{}` reads the state of a `{reads}`: call it on a `{reads}` stream",
+                    spec.name,
+                    reads = snapshot.reads
+                ),
+            );
+        }
+        let Some(stateful) = spec.stateful() else {
+            continue;
+        };
+        let inputs = StateTypeInputs {
+            annotation: node.annotation,
+            args: &resolved.args,
+        };
+        match (stateful.state_type)(&inputs) {
+            Ok(ty) => *state_types.last_mut().expect("pushed above") = Some(ty),
+            Err(message) => diags.error(call.method.span(), message),
+        }
+        if stateful.checkpoint.applies(&resolved.args) && g.checkpoint.is_none() {
+            let instead = match stateful.checkpoint {
+                NeedsCheckpoint::WhenGiven { instead, .. } => format!(", or {instead}"),
+                _ => String::new(),
+            };
+            diags.error(
+                call.method.span(),
+                format!(
+                    "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
+                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}`{instead} \
+                     (Spark fails at start: \"The checkpoint directory has not been set\")",
+                    spec.name, g.decl.name,
+                ),
+            );
+        }
+    }
+    state_types
+}
+
+/// The checkpoint interval, which must be a multiple of the batch interval; by default the
+/// first multiple of the batch interval that is at least 10 s, as in Spark.
+fn checkpoint_interval(g: &Graph, diags: &mut Diagnostics) -> Option<u64> {
+    let checkpoint = g.checkpoint.as_ref()?;
+    let batch_ms = g.batch_ms?;
+    match checkpoint.every_ms {
+        Some(every) if every % batch_ms != 0 => {
+            diags.error(
+                checkpoint.every_span,
+                format!(
+                    "the checkpoint interval ({every} ms) must be a multiple of the batch interval ({batch_ms} ms); use {}",
+                    nearest_multiples(every, batch_ms)
+                ),
+            );
+            None
+        }
+        Some(every) => Some(every),
+        None => Some(batch_ms * 10_000u64.div_ceil(batch_ms)),
+    }
+}
+
+/// The pipeline as a whole: an input, an output, every named stream reaching an output.
+fn whole_pipeline(g: &Graph, resolved: &[Resolved], diags: &mut Diagnostics) {
     let name = &g.decl.name;
     let has_input = g
         .nodes
@@ -68,7 +479,7 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
         // Streams feeding a missing or broken output would all look unused.
         return;
     }
-    for id in unused(g) {
+    for id in unused(g, resolved) {
         let node = &g.nodes[id];
         if node.name.is_some() {
             diags.error(
@@ -83,285 +494,6 @@ pub fn validate(g: &mut Graph, diags: &mut Diagnostics) {
     }
 }
 
-/// A call's stream arguments (with where each is written), its other arguments by position
-/// (`None` for optional ones not given) and those arguments' milliseconds where durations.
-type Arguments<'a> = (
-    Vec<(NodeId, proc_macro2::Span)>,
-    Vec<Option<&'a Expr>>,
-    Vec<Option<u64>>,
-);
-
-/// The stream inputs and the other arguments of a call, checked against the spec.
-fn arguments<'a>(
-    g: &Graph<'a>,
-    spec: &OperatorSpec,
-    call: &'a Call,
-    diags: &mut Diagnostics,
-) -> Option<Arguments<'a>> {
-    let given = call.args.len();
-    let required = spec.args.iter().filter(|a| !a.optional).count();
-    let repeats = spec.args.last().is_some_and(|a| a.repeat);
-    if given < required || (!repeats && given > spec.args.len()) {
-        let expected = if repeats {
-            format!("at least {required}")
-        } else if required == spec.args.len() {
-            required.to_string()
-        } else {
-            format!("{required} to {}", spec.args.len())
-        };
-        diags.error(
-            call.span,
-            format!(
-                "`{}` takes {expected} argument{}: `{}`, but {given} {} given",
-                spec.name,
-                if expected == "1" { "" } else { "s" },
-                spec.signature(),
-                if given == 1 { "was" } else { "were" },
-            ),
-        );
-        return None;
-    }
-    let mut streams = Vec::new();
-    let mut values = Vec::new();
-    let mut millis = Vec::new();
-    let mut ok = true;
-    let mut args = call.args.iter().peekable();
-    for arg_spec in spec.args {
-        if arg_spec.kind == ArgKind::Stream {
-            let count = if arg_spec.repeat { args.len() } else { 1 };
-            for arg in args.by_ref().take(count) {
-                match stream_name(arg).map(|ident| (ident, g.resolve(ident, diags))) {
-                    Some((ident, Some(id))) => streams.push((id, ident.span())),
-                    Some((_, None)) => ok = false,
-                    None => {
-                        diags.error(
-                            arg.span(),
-                            format!(
-                                "`{}` takes the name of another stream here (its `{}` argument)",
-                                spec.name, arg_spec.name
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
-            }
-            continue;
-        }
-        match args.next_if(|a| arg_spec.kind.fits(a)) {
-            Some(arg) => {
-                values.push(Some(arg));
-                millis.push(match arg_spec.kind {
-                    ArgKind::Duration => match parse_duration(arg) {
-                        Ok(ms) => Some(ms),
-                        Err(msg) => {
-                            diags.error(
-                                arg.span(),
-                                format!("invalid `{}` of `{}`: {msg}", arg_spec.name, spec.name),
-                            );
-                            ok = false;
-                            None
-                        }
-                    },
-                    _ => None,
-                });
-            }
-            None if arg_spec.optional => {
-                values.push(None);
-                millis.push(None);
-            }
-            None => {
-                let at = args.peek().map_or(call.span, |a| a.span());
-                diags.error(
-                    at,
-                    format!(
-                        "`{}` needs {} as its `{}` argument: `{}`",
-                        spec.name,
-                        arg_spec.kind.describe(),
-                        arg_spec.name,
-                        spec.signature()
-                    ),
-                );
-                return None;
-            }
-        }
-    }
-    if let Some(extra) = args.next() {
-        diags.error(
-            extra.span(),
-            format!(
-                "unexpected argument: `{}` takes `{}`",
-                spec.name,
-                spec.signature()
-            ),
-        );
-        return None;
-    }
-    ok.then_some((streams, values, millis))
-}
-
-fn stream_name(expr: &Expr) -> Option<&syn::Ident> {
-    match expr {
-        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
-        _ => None,
-    }
-}
-
-/// Inputs are typed ports: an owned type, or `&T` to borrow records from the batch.
-fn check_input_type(ty: &Type, diags: &mut Diagnostics) {
-    if let Type::Reference(r) = ty {
-        if let Some(m) = &r.mutability {
-            diags.error(
-                m.span(),
-                "an input cannot be `&mut`: records are read, not changed in place; use `&T` or an owned type",
-            );
-        }
-        if let Some(l) = r.lifetime.as_ref().filter(|l| l.ident != "static") {
-            diags.error(
-                l.span(),
-                "leave the lifetime of a borrowed input out (`&str`): records live as long as their batch",
-            );
-        }
-    }
-}
-
-/// Whether `check_input_type` accepts `ty`.
-pub fn input_type_is_valid(ty: &Type) -> bool {
-    !matches!(ty, Type::Reference(r)
-        if r.mutability.is_some() || r.lifetime.as_ref().is_some_and(|l| l.ident != "static"))
-}
-
-/// How often each stream has a batch: inputs every batch, windows every slide, the rest as
-/// their inputs, which must agree. Windows and slides must be multiples of the parent's slide
-/// (Spark checks this when the DStream is built; here `cargo build` does).
-fn slides(g: &mut Graph, diags: &mut Diagnostics) {
-    let batch_ms = g.batch_ms.unwrap_or(1000);
-    for id in 0..g.nodes.len() {
-        let node = &g.nodes[id];
-        let Some(spec) = node.spec() else {
-            g.nodes[id].slide_ms = batch_ms;
-            continue;
-        };
-        let Some(&parent) = node.inputs.first() else {
-            g.nodes[id].slide_ms = batch_ms;
-            continue;
-        };
-        let parent_ms = g.nodes[parent].slide_ms;
-        let slide_ms = match spec.slide {
-            Slide::Inherit => {
-                for (&other, span) in node.inputs[1..].iter().zip(&node.input_spans) {
-                    let other_ms = g.nodes[other].slide_ms;
-                    if other_ms != parent_ms {
-                        diags.error(
-                            *span,
-                            format!(
-                                "`{}` needs streams with one slide, but `{}` has a batch every {parent_ms} ms and `{}` every {other_ms} ms \
-                                 (Spark: \"Some of the DStreams have different slide durations\"); window them alike first",
-                                spec.name, g.nodes[parent].label, g.nodes[other].label
-                            ),
-                        );
-                    }
-                }
-                parent_ms
-            }
-            Slide::Windowed { window, slide } => {
-                let parent_label = &g.nodes[parent].label;
-                let parent_is_input = matches!(g.nodes[parent].kind, NodeKind::Input { .. });
-                let mut check = |index: usize, what: &str| {
-                    let ms = node.millis.get(index).copied().flatten()?;
-                    if ms % parent_ms != 0 {
-                        let span = node.values[index].map_or(Span::call_site(), |v| v.span());
-                        let parent = if parent_is_input {
-                            format!("the batch interval ({parent_ms} ms)")
-                        } else {
-                            format!(
-                                "the slide of its parent stream `{parent_label}` ({parent_ms} ms)"
-                            )
-                        };
-                        diags.error(
-                            span,
-                            format!(
-                                "the {what} of `{}` ({ms} ms) must be a multiple of {parent}; use {}",
-                                spec.name,
-                                nearest_multiples(ms, parent_ms)
-                            ),
-                        );
-                    }
-                    Some(ms)
-                };
-                check(window, "window");
-                check(slide, "slide").unwrap_or(parent_ms)
-            }
-        };
-        g.nodes[id].slide_ms = slide_ms;
-    }
-}
-
-/// Stateful operators: their state's type must be known (an annotation says it), the ones
-/// that must survive a restart need `checkpoint`, `state_snapshots` reads a `map_with_state`;
-/// and the checkpoint interval must fit the batch interval.
-fn stateful(g: &Graph, diags: &mut Diagnostics) {
-    for node in &g.nodes {
-        let NodeKind::Op { spec, call } = node.kind else {
-            continue;
-        };
-        if node.values.len()
-            != spec
-                .args
-                .iter()
-                .filter(|a| a.kind != ArgKind::Stream)
-                .count()
-        {
-            // Its arguments were refused (and reported) already.
-            continue;
-        }
-        if let Codegen::Snapshot(_) = spec.codegen {
-            let parent = node.inputs.first().and_then(|&p| g.nodes[p].spec());
-            if parent.is_none_or(|p| p.name != "map_with_state") {
-                diags.error(call.method.span(), "`state_snapshots` reads the state of a `map_with_state`: call it on a `map_with_state` stream");
-            }
-        }
-        let Some(stateful) = spec.stateful() else {
-            continue;
-        };
-        let inputs = StateTypeInputs {
-            annotation: node.annotation,
-            values: &node.values,
-        };
-        if let Err(message) = (stateful.state_type)(&inputs) {
-            diags.error(call.method.span(), message);
-        }
-        if (stateful.needs_checkpoint)(&node.values) && g.checkpoint.is_none() {
-            diags.error(
-                call.method.span(),
-                format!(
-                    "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
-                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}`{} \
-                     (Spark fails at start: \"The checkpoint directory has not been set\")",
-                    spec.name,
-                    g.decl.name,
-                    if spec.args.iter().any(|a| a.name == "inverse") {
-                        ", or drop the inverse function (the window is then recomputed at each slide)"
-                    } else {
-                        ""
-                    }
-                ),
-            );
-        }
-    }
-    if let (Some(checkpoint), Some(batch_ms)) = (&g.checkpoint, g.batch_ms)
-        && let Some(every) = checkpoint.every_ms
-        && every % batch_ms != 0
-    {
-        diags.error(
-            checkpoint.every_span,
-            format!(
-                "the checkpoint interval ({every} ms) must be a multiple of the batch interval ({batch_ms} ms); use {}",
-                nearest_multiples(every, batch_ms)
-            ),
-        );
-    }
-}
-
 /// "`n` ms or `m` ms": the multiples of `unit` around `ms` (just one if `ms` is below `unit`).
 fn nearest_multiples(ms: u64, unit: u64) -> String {
     let (below, above) = ((ms / unit) * unit, (ms / unit + 1) * unit);
@@ -373,7 +505,7 @@ fn nearest_multiples(ms: u64, unit: u64) -> String {
 }
 
 /// Nodes from which no output can be reached.
-fn unused(g: &Graph) -> Vec<NodeId> {
+fn unused(g: &Graph, resolved: &[Resolved]) -> Vec<NodeId> {
     let mut reaches = vec![false; g.nodes.len()];
     for o in &g.outputs {
         reaches[o.node] = true;
@@ -381,10 +513,116 @@ fn unused(g: &Graph) -> Vec<NodeId> {
     // Inputs of a node always come before it, so one backwards pass is enough.
     for id in (0..g.nodes.len()).rev() {
         if reaches[id] {
-            for &input in &g.nodes[id].inputs {
-                reaches[input] = true;
+            for edge in &resolved[id].inputs {
+                reaches[edge.from] = true;
             }
         }
     }
     (0..g.nodes.len()).filter(|&id| !reaches[id]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{messages, parse};
+
+    fn checked<R>(source: &str, test: impl FnOnce(&CheckedPipeline) -> R) -> R {
+        let decl = parse(source);
+        let mut diags = Diagnostics::default();
+        let graph = crate::graph::build(&decl, &mut diags);
+        let checked = validate(&graph, &mut diags).expect("no errors");
+        test(&checked)
+    }
+
+    #[test]
+    fn arguments_are_found_by_name_and_optional_ones_placed_by_kind() {
+        checked(
+            "pipeline P { batch = 1s; checkpoint; input words: (String, u64);
+             let all: (String, u64) = words.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 30s, 10s);
+             let some: (String, u64) = words.reduce_by_key_and_window(|a, b| a + b, 4s);
+             all.pprint(); some.pprint(); }",
+            |p| {
+                let all = p.op(1).unwrap();
+                assert!(all.args.get("inverse").is_some());
+                assert_eq!(all.args.get("window").unwrap().millis, Some(30_000));
+                assert_eq!(all.args.get("slide").unwrap().millis, Some(10_000));
+                assert_eq!(p.nodes[1].slide_ms, 10_000);
+                let some = p.op(2).unwrap();
+                assert!(some.args.get("inverse").is_none());
+                assert_eq!(some.args.get("window").unwrap().millis, Some(4_000));
+                assert!(some.args.get("slide").is_none());
+                assert_eq!(p.nodes[2].slide_ms, 1_000);
+                let state = all.state_type.as_ref().unwrap().to_string().replace(' ', "");
+                assert_eq!(state, "state::ReduceByKeyAndWindow<(String,u64)>");
+            },
+        );
+    }
+
+    #[test]
+    fn edges_are_resolved_with_where_they_are_written() {
+        checked(
+            "pipeline P { batch = 1s; input a: (u32, u32); input b: (u32, u32); a.join(b).pprint(); }",
+            |p| {
+                let join = p.op(2).unwrap();
+                let from: Vec<NodeId> = join.inputs.iter().map(|e| e.from).collect();
+                assert_eq!(from, [0, 1]);
+                assert_eq!(p.outputs[0].node, 2);
+            },
+        );
+    }
+
+    #[test]
+    fn the_checkpoint_interval_defaults_to_the_first_multiple_of_the_batch_from_10_s() {
+        let interval = |batch: &str| {
+            checked(
+                &format!(
+                    "pipeline P {{ batch = {batch}; checkpoint; input n: i64; n.count_by_window(1h).pprint(); }}"
+                ),
+                |p| (p.batch_ms, p.checkpoint_ms),
+            )
+        };
+        assert_eq!(interval("1s"), (1000, Some(10_000)));
+        assert_eq!(interval("3s"), (3000, Some(12_000)));
+        assert_eq!(interval("1min"), (60_000, Some(60_000)));
+    }
+
+    #[test]
+    fn windows_must_be_multiples_of_their_parents_slide() {
+        let found = messages(
+            "pipeline P { batch = 2s; input n: i64;
+             let w: i64 = n.window(3s); w.pprint(); }",
+        );
+        assert_eq!(
+            found,
+            [
+                "the window of `window` (3000 ms) must be a multiple of the batch interval (2000 ms); use 2000 ms or 4000 ms"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_window_of_one_batch_is_a_warning_not_an_error() {
+        let source =
+            "pipeline P { batch = 1s; input n: i64; let w: i64 = n.window(1s); w.pprint(); }";
+        let found = messages(source);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("keeps state for nothing"), "{found:?}");
+        checked(source, |p| assert_eq!(p.nodes.len(), 2));
+    }
+
+    #[test]
+    fn state_that_must_survive_a_restart_needs_a_checkpoint() {
+        let found =
+            messages("pipeline P { batch = 1s; input n: i64; n.count_by_window(10s).pprint(); }");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("`count_by_window` keeps state that must survive a restart"));
+        let inverse = messages(
+            "pipeline P { batch = 1s; input n: i64;
+             let s: i64 = n.reduce_by_window(|a, b| a + b, |a, b| a - b, 10s); s.pprint(); }",
+        );
+        assert!(
+            inverse[0].contains("or drop the inverse function"),
+            "{inverse:?}"
+        );
+    }
 }

@@ -1,23 +1,20 @@
-//! `cogroup(other, partitions?)`: per key, the values of both streams.
+//! `a.cogroup(b, partitions?)`: per key, the values of both streams.
 
-use super::join::{combine, sides};
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
-use proc_macro2::TokenStream;
+use super::join::{ARGS, keyed_sides};
+use super::{Doc, Kind, OpCall, OperatorSpec, StageCode};
+use proc_macro2::Ident;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "cogroup",
     spark_name: "cogroup",
-    args: &[
-        ArgSpec::required("other", ArgKind::Stream),
-        ArgSpec::optional("partitions", ArgKind::Value),
-    ],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker {
-        sinks: sides,
-        finish,
-    }),
+    args: ARGS,
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "`(K, V)`, `(K, W)` → `(K, (Vec<V>, Vec<W>))`",
+        example: "words.cogroup(other).pprint();",
+    },
 };
 
-fn finish(call: &OpCall) -> TokenStream {
-    combine(call, quote::quote!(cogroup::finish))
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    keyed_sides(call, markers, quote::quote_spanned!(call.span=> cogroup::finish))
 }

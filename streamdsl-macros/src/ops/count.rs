@@ -1,16 +1,21 @@
 //! `count()`: the number of records of each batch; `0` for an empty batch.
 
-use super::{Breaker, Codegen, OperatorSpec, Slide, simple_sink};
+use super::{Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use proc_macro2::Ident;
+use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "count",
     spark_name: "count",
     args: &[],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "one `u64` per batch, `0` if empty",
+        example: "lines.count().pprint();",
+    },
 };
 
-simple_sink!(
-    count,
-    |call, marker| (quote::quote_spanned!(call.span=> &#marker))
-);
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let marker = &markers[0];
+    simple_stage(call, "count", quote_spanned!(call.span=> &#marker))
+}

@@ -1,44 +1,33 @@
-//! `count_by_window(w[, s])`: the number of records in the last `w`, every `s` (0 when empty).
+//! `count_by_window(window, slide?)`: the number of records in the last `window`, every
+//! `slide` (0 when empty).
 
-use super::{
-    Codegen, OpCall, OperatorSpec, StateTypeInputs, Stateful, WINDOW_ARGS, WINDOW_ARGS_SLIDE,
-};
+use super::{Doc, Kind, OpCall, OperatorSpec, StageCode, StateTypeInputs, Stateful, WINDOW_ARGS};
 use proc_macro2::{Ident, TokenStream};
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "count_by_window",
     spark_name: "countByWindow",
     args: WINDOW_ARGS,
-    slide: WINDOW_ARGS_SLIDE,
-    codegen: Codegen::Stateful(Stateful {
-        state_type,
-        needs_checkpoint: |_| true,
-        sinks,
-        ingest,
-        emit,
-        initial: false,
-        checks_annotation: false,
-    }),
+    kind: Kind::Stateful(Stateful::new(state_type, codegen).windowed()),
+    doc: Doc {
+        summary: "`T` → `u64`, `0` for an empty window",
+        example: "lines.count_by_window(30s, 10s).pprint();",
+    },
 };
 
 fn state_type(_: &StateTypeInputs) -> Result<TokenStream, String> {
-    Ok(quote::quote!(::streamdsl::__private::state::CountByWindow))
+    Ok(quote!(state::CountByWindow))
 }
 
-fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
-    let (sink, marker) = (&call.sinks[0], &markers[0]);
-    quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::ops::count::sink(&#marker);)
-}
-
-fn ingest(call: &OpCall) -> TokenStream {
-    let (state, ctx, sink, window) = (&call.state, &call.ctx, &call.sinks[0], call.millis(0));
-    quote_spanned!(call.span=>
-        #state.ingest(#ctx.time(), #window, ::streamdsl::__private::ops::count::total(#sink));
-    )
-}
-
-fn emit(call: &OpCall) -> TokenStream {
-    let state = &call.state;
-    quote_spanned!(call.span=> #state.emit())
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (rt, ctx, state, sink) = (call.rt(), call.ctx(), &call.state, &call.sinks[0]);
+    let (marker, window) = (&markers[0], call.millis("window"));
+    StageCode {
+        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::count::sink(&#marker);),
+        ingest: quote_spanned!(call.span=>
+            #state.ingest(#ctx.time(), #window, #rt::ops::count::total(#sink));
+        ),
+        batch: quote_spanned!(call.span=> #state.emit()),
+    }
 }

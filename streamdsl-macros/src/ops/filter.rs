@@ -1,6 +1,6 @@
 //! `filter(predicate)`: keeps records for which the predicate is true.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,18 +8,18 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "filter",
     spark_name: "filter",
     args: &[ArgSpec::required("predicate", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(PerRecord { setup, step }),
+    doc: Doc {
+        summary: "`T` → `T` where `predicate(&T)`",
+        example: "numbers.filter(|n| n % 2 == 0).pprint();",
+    },
 };
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.span=>
-        let (mut #f, #m) = ::streamdsl::__private::ops::filter::check(&#input, #user);
-    )
+    checked_closure(call, input, "filter", "predicate")
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
-    let f = &call.closure;
-    quote_spanned!(call.span=> if #f(&__r) { #rest })
+    let (f, r) = (&call.closure, call.record());
+    quote_spanned!(call.span=> if #f(&#r) { #rest })
 }

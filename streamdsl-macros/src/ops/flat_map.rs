@@ -1,6 +1,6 @@
 //! `flat_map(f)`: any number of records out per record in.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,18 +8,18 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "flat_map",
     spark_name: "flatMap",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(PerRecord { setup, step }),
+    doc: Doc {
+        summary: "`T` → each item of `f(T)`",
+        example: "lines.flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>()).pprint();",
+    },
 };
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.span=>
-        let (mut #f, #m) = ::streamdsl::__private::ops::flat_map::check(&#input, #user);
-    )
+    checked_closure(call, input, "flat_map", "function")
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
-    let f = &call.closure;
-    quote_spanned!(call.span=> for __r in #f(__r) { #rest })
+    let (f, r) = (&call.closure, call.record());
+    quote_spanned!(call.span=> for #r in #f(#r) { #rest })
 }

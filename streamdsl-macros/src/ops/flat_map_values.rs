@@ -1,6 +1,6 @@
 //! `flat_map_values(f)`: any number of values per (key, value) record, each with the key.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,18 +8,18 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "flat_map_values",
     spark_name: "flatMapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(PerRecord { setup, step }),
+    doc: Doc {
+        summary: "`(K, V)` → `(K, W)` for each `W` in `f(V)`",
+        example: "words.flat_map_values(|n| [n, n + 1]).pprint();",
+    },
 };
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.span=>
-        let (mut #f, #m) = ::streamdsl::__private::ops::flat_map_values::check(&#input, #user);
-    )
+    checked_closure(call, input, "flat_map_values", "function")
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
-    let f = &call.closure;
-    quote_spanned!(call.span=> for __r in ::streamdsl::__private::ops::flat_map_values::apply(&mut #f, __r) { #rest })
+    let (rt, f, r) = (call.rt(), &call.closure, call.record());
+    quote_spanned!(call.span=> for #r in #rt::ops::flat_map_values::apply(&mut #f, #r) { #rest })
 }

@@ -2,22 +2,23 @@
 //! function called with every batch and awaited before the batch is done.
 
 use super::foreach_rdd::emit_callback;
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
+use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "foreach_batch",
     spark_name: "foreachBatch",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Output(emit),
+    kind: Kind::Output(emit),
+    doc: Doc {
+        summary: "the same with an async function, awaited before the next output runs",
+        example: "numbers.foreach_batch(async |batch| println!(\"{} records\", batch.len()));",
+    },
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    emit_callback(
-        call,
-        batch,
-        quote::quote!(foreach_batch),
-        |invoke| quote::quote!(__out.block_on(#invoke)),
-    )
+    emit_callback(call, batch, "foreach_batch", |invoke, out| {
+        quote_spanned!(call.span=> #out.block_on(#invoke))
+    })
 }

@@ -1,53 +1,67 @@
 //! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
 //! batch, for custom sinks.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, is_closure_with_params};
-use proc_macro2::TokenStream;
+use super::pprint::output_params;
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, is_closure_with_params};
+use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "foreach_rdd",
     spark_name: "foreachRDD",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Output(emit),
+    kind: Kind::Output(emit),
+    doc: Doc {
+        summary: "calls `function(time, batch)` or `function(batch)` with every batch; may return `Result<(), E>`",
+        example: "numbers.foreach_rdd(|time, batch| println!(\"{time}: {} records\", batch.len()));",
+    },
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    emit_callback(call, batch, quote::quote!(foreach_rdd), |invoke| invoke)
+    emit_callback(call, batch, "foreach_rdd", |invoke, _| invoke)
 }
 
 /// A user function called with `(time, batch)` or `(batch)` (the closure's parameter count
-/// says which), checked by `outputs::<module>::check[_batch_only]`; `finish` turns the call into
-/// the output's result (`foreach_batch` awaits it). Shared by `foreach_rdd` and
-/// `foreach_batch`.
+/// says which), checked by `outputs::<module>::check[_batch_only]`; `finish` turns the call
+/// into the output's result, given the output's context (`foreach_batch` awaits it).
 pub fn emit_callback(
     call: &OpCall,
     batch: &TokenStream,
-    module: TokenStream,
-    finish: impl FnOnce(TokenStream) -> TokenStream,
+    module: &str,
+    finish: impl FnOnce(TokenStream, &Ident) -> TokenStream,
 ) -> TokenStream {
-    let (ctx, index, f, user, marker) = (
-        &call.ctx,
+    let (rt, ctx, index, f, marker) = (
+        call.rt(),
+        call.ctx(),
         call.output_index,
         &call.closure,
-        call.value(0),
         &call.marker,
     );
+    let user = call.arg("function");
+    let (out, records) = output_params(call);
+    let module = quote::format_ident!("{module}");
+    let checked = call.fresh("checked");
     let with_time = user.is_some_and(|u| is_closure_with_params(u, 2));
     let (check, invoke) = if with_time {
         (
-            quote::quote!(check),
-            quote::quote!(#f(__out.time(), __batch)),
+            quote_spanned!(call.span=> check),
+            quote_spanned!(call.span=> #f(#out.time(), #records)),
         )
     } else {
-        (quote::quote!(check_batch_only), quote::quote!(#f(__batch)))
+        (
+            quote_spanned!(call.span=> check_batch_only),
+            quote_spanned!(call.span=> #f(#records)),
+        )
     };
-    let result = finish(invoke);
+    let result = finish(invoke, &out);
+    // `mut` is needed only for `FnMut` functions; the rebinding keeps the `allow` off the
+    // user's function.
     quote_spanned!(call.span=>
-        let mut #f = ::streamdsl::__private::outputs::#module::#check(&#marker, #user);
-        #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::OutputResult::into_output_result(#result)
+        let #checked = #rt::outputs::#module::#check(&#marker, #user);
+        #[allow(unused_mut)]
+        let mut #f = #checked;
+        #ctx.output(#index, #batch, |#out, #records| {
+            #rt::OutputResult::into_output_result(#result)
         });
     )
 }

@@ -1,13 +1,19 @@
 //! `glom()`: one record per partition, holding the partition's records.
 
-use super::{Breaker, Codegen, OperatorSpec, Slide, simple_sink};
+use super::{Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use proc_macro2::{Ident, TokenStream};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "glom",
     spark_name: "glom",
     args: &[],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "one `Vec<T>` per partition",
+        example: "numbers.glom().pprint();",
+    },
 };
 
-simple_sink!(glom, |call, _marker| ());
+fn codegen(call: &OpCall, _: &[Ident]) -> StageCode {
+    simple_stage(call, "glom", TokenStream::new())
+}

@@ -1,91 +1,49 @@
-//! `join`, `left_outer_join`, `right_outer_join`, `full_outer_join` of two keyed streams.
+//! `a.join(b, partitions?)`: per key, every pair of values of the two streams' batches at
+//! the same time. The other joins and `cogroup` share its sides.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, names};
 use proc_macro2::{Ident, TokenStream};
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 
-const ARGS: &[ArgSpec] = &[
+/// The arguments of the joins and `cogroup`.
+pub const ARGS: &[ArgSpec] = &[
     ArgSpec::required("other", ArgKind::Stream),
     ArgSpec::optional("partitions", ArgKind::Value),
 ];
 
-pub const JOIN: OperatorSpec = OperatorSpec {
+pub const SPEC: OperatorSpec = OperatorSpec {
     name: "join",
     spark_name: "join",
     args: ARGS,
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker {
-        sinks: sides,
-        finish: inner,
-    }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "`(K, V)`, `(K, W)` → `(K, (V, W))`",
+        example: "words.join(other).pprint();",
+    },
 };
 
-pub const LEFT_OUTER_JOIN: OperatorSpec = OperatorSpec {
-    name: "left_outer_join",
-    spark_name: "leftOuterJoin",
-    args: ARGS,
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker {
-        sinks: sides,
-        finish: left_outer,
-    }),
-};
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    keyed_sides(call, markers, quote_spanned!(call.span=> join::inner))
+}
 
-pub const RIGHT_OUTER_JOIN: OperatorSpec = OperatorSpec {
-    name: "right_outer_join",
-    spark_name: "rightOuterJoin",
-    args: ARGS,
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker {
-        sinks: sides,
-        finish: right_outer,
-    }),
-};
-
-pub const FULL_OUTER_JOIN: OperatorSpec = OperatorSpec {
-    name: "full_outer_join",
-    spark_name: "fullOuterJoin",
-    args: ARGS,
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker {
-        sinks: sides,
-        finish: full_outer,
-    }),
-};
-
-/// One keyed side table per stream, the right one keyed by the left's key type; also used by
-/// `cogroup`.
-pub fn sides(call: &OpCall, markers: &[Ident]) -> TokenStream {
+/// One keyed side table per stream, the right one keyed by the left's key type, combined by
+/// `ops::<combine>(left, right, partitions)`.
+pub fn keyed_sides(call: &OpCall, markers: &[Ident], combine: TokenStream) -> StageCode {
+    let rt = call.rt();
     let (left, right) = (&markers[0], &markers[1]);
     let (l, r) = (&call.sinks[0], &call.sinks[1]);
     let left_side = quote_spanned!(call.span=>
-        let mut #l = ::streamdsl::__private::ops::join::left_side(&#left);
+        let mut #l = #rt::ops::join::left_side(&#left);
     );
+    // Spanned on the other stream, where a key mismatch is reported.
+    let right_rt = names::at(names::RUNTIME, call.port_spans[1]);
     let right_side = quote_spanned!(call.port_spans[1]=>
-        let mut #r = ::streamdsl::__private::ops::join::right_side(&#left, &#right);
+        let mut #r = #right_rt::ops::join::right_side(&#left, &#right);
     );
-    quote::quote!(#left_side #right_side)
-}
-
-/// `ops::<path>(left, right, partitions)`.
-pub fn combine(call: &OpCall, path: TokenStream) -> TokenStream {
-    let (l, r) = (&call.sinks[0], &call.sinks[1]);
-    let partitions = call.partitions(0);
-    quote_spanned!(call.span=> ::streamdsl::__private::ops::#path(#l, #r, #partitions))
-}
-
-fn inner(call: &OpCall) -> TokenStream {
-    combine(call, quote::quote!(join::inner))
-}
-
-fn left_outer(call: &OpCall) -> TokenStream {
-    combine(call, quote::quote!(join::left_outer))
-}
-
-fn right_outer(call: &OpCall) -> TokenStream {
-    combine(call, quote::quote!(join::right_outer))
-}
-
-fn full_outer(call: &OpCall) -> TokenStream {
-    combine(call, quote::quote!(join::full_outer))
+    let partitions = call.partitions("partitions");
+    StageCode {
+        sinks: quote!(#left_side #right_side),
+        batch: quote_spanned!(call.span=> #rt::ops::#combine(#l, #r, #partitions)),
+        ..StageCode::default()
+    }
 }

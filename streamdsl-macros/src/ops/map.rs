@@ -1,6 +1,6 @@
 //! `map(f)`: one record out per record in.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,18 +8,18 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map",
     spark_name: "map",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(PerRecord { setup, step }),
+    doc: Doc {
+        summary: "`T` → `f(T)`",
+        example: "lines.map(|line| line.len()).pprint();",
+    },
 };
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.span=>
-        let (mut #f, #m) = ::streamdsl::__private::ops::map::check(&#input, #user);
-    )
+    checked_closure(call, input, "map", "function")
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
-    let f = &call.closure;
-    quote_spanned!(call.span=> let __r = #f(__r); #rest)
+    let (f, r) = (&call.closure, call.record());
+    quote_spanned!(call.span=> let #r = #f(#r); #rest)
 }

@@ -1,6 +1,6 @@
 //! `map_values(f)`: maps the value of (key, value) records.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, PerRecord, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
 
@@ -8,18 +8,18 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map_values",
     spark_name: "mapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(PerRecord { setup, step }),
+    doc: Doc {
+        summary: "`(K, V)` → `(K, f(V))`",
+        example: "words.map_values(|n| n * 2).pprint();",
+    },
 };
 
 fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    let (f, m, user) = (&call.closure, &call.marker, call.value(0));
-    quote_spanned!(call.span=>
-        let (mut #f, #m) = ::streamdsl::__private::ops::map_values::check(&#input, #user);
-    )
+    checked_closure(call, input, "map_values", "function")
 }
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
-    let f = &call.closure;
-    quote_spanned!(call.span=> let __r = ::streamdsl::__private::ops::map_values::apply(&mut #f, __r); #rest)
+    let (rt, f, r) = (call.rt(), &call.closure, call.record());
+    quote_spanned!(call.span=> let #r = #rt::ops::map_values::apply(&mut #f, #r); #rest)
 }

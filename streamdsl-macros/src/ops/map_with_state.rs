@@ -1,9 +1,9 @@
 //! `map_with_state(f[, timeout])`: `f(&key, Some(value), &mut state)` per record, its results
 //! the stream; with a timeout, idle keys get a last call `f(&key, None, &mut state)`.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, StateTypeInputs, Stateful};
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::{Expr, GenericArgument, Pat, PathArguments, Type};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
@@ -13,16 +13,11 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ArgSpec::required("function", ArgKind::Function),
         ArgSpec::optional("timeout", ArgKind::Duration),
     ],
-    slide: Slide::Inherit,
-    codegen: Codegen::Stateful(Stateful {
-        state_type,
-        needs_checkpoint: |_| true,
-        sinks,
-        ingest,
-        emit,
-        initial: true,
-        checks_annotation: false,
-    }),
+    kind: Kind::Stateful(Stateful::new(state_type, codegen).with_initial_state()),
+    doc: Doc {
+        summary: "`(K, V)` → `function`'s results",
+        example: "let seen = words.map_with_state(|word: &String, n: Option<u64>, state: &mut State<u64>| { state.update(state.get().copied().unwrap_or(0) + n.unwrap_or(0)); word.clone() }); seen.pprint();",
+    },
 };
 
 const HINT: &str = "`map_with_state` keeps a state per key, so its function must name the key and \
@@ -30,7 +25,7 @@ const HINT: &str = "`map_with_state` keeps a state per key, so its function must
 
 /// `MapWithState<K, S>` from the function's parameter types `&K` and `&mut State<S>`.
 fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
-    let Some(Some(Expr::Closure(closure))) = inputs.values.first() else {
+    let Some(Expr::Closure(closure)) = inputs.args.get("function").map(|a| a.expr) else {
         return Err(HINT.into());
     };
     let typed = |i: usize| match closure.inputs.get(i) {
@@ -55,28 +50,22 @@ fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
     let Some(GenericArgument::Type(s)) = args.args.first() else {
         return Err(HINT.into());
     };
-    Ok(quote::quote!(::streamdsl::__private::state::MapWithState<#key, #s>))
+    Ok(quote!(state::MapWithState<#key, #s>))
 }
 
-fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
-    let (sink, marker) = (&call.sinks[0], &markers[0]);
-    quote_spanned!(call.span=> let mut #sink = ::streamdsl::__private::ops::pairs::sink(&#marker);)
-}
-
-fn ingest(call: &OpCall) -> TokenStream {
-    let (state, ctx, sink, user_f) = (&call.state, &call.ctx, &call.sinks[0], call.value(0));
-    let out = format_ident!("{}_out", call.closure);
-    let timeout = match call.millis(1) {
-        Some(ms) => quote::quote!(::core::option::Option::Some(#ms)),
-        None => quote::quote!(::core::option::Option::None),
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (rt, ctx, state, sink) = (call.rt(), call.ctx(), &call.state, &call.sinks[0]);
+    let (marker, user_f, out) = (&markers[0], call.arg("function"), call.fresh("out"));
+    let timeout = match call.millis("timeout") {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
     };
-    quote_spanned!(call.span=>
-        let mut #out = ::std::vec::Vec::new();
-        #state.apply(#ctx.time(), ::streamdsl::__private::ops::pairs::finish(#sink), &mut (#user_f), #timeout, &mut #out);
-    )
-}
-
-fn emit(call: &OpCall) -> TokenStream {
-    let out = format_ident!("{}_out", call.closure);
-    quote_spanned!(call.span=> ::streamdsl::__private::Batch::from(#out))
+    StageCode {
+        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::pairs::sink(&#marker);),
+        ingest: quote_spanned!(call.span=>
+            let mut #out = ::std::vec::Vec::new();
+            #state.apply(#ctx.time(), #rt::ops::pairs::finish(#sink), &mut (#user_f), #timeout, &mut #out);
+        ),
+        batch: quote_spanned!(call.span=> #rt::Batch::from(#out)),
+    }
 }

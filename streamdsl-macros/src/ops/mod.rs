@@ -1,77 +1,63 @@
-//! The operator table: one [`OperatorSpec`] per operator, each in a file named after it,
-//! holding what the validator checks (arguments, role) and the operator's code generation.
-//! Adding an operator means adding one file and one line in [`TABLE`].
+//! The operator table. Each operator is one file named after it, holding its whole
+//! definition: name, Spark's name, named arguments, kind, documentation with an example, and
+//! code generation. Registering it is one line in [`declare_ops!`] below; its run-time half
+//! lives in the runtime's file of the same name (`streamdsl-runtime/src/ops/<name>.rs`).
 
+use crate::model::Args;
 use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote_spanned};
 use syn::Expr;
 
-mod cogroup;
-mod count;
-mod count_by_value;
-mod count_by_value_and_window;
-mod count_by_window;
-mod filter;
-mod flat_map;
-mod flat_map_values;
-mod foreach_batch;
-mod foreach_rdd;
-mod glom;
-mod group_by_key;
-mod group_by_key_and_window;
-mod join;
-mod map;
-mod map_values;
-mod map_with_state;
-mod pprint;
-mod reduce;
-mod reduce_by_key;
-mod reduce_by_key_and_window;
-mod reduce_by_window;
-mod repartition;
-mod save_as_text_files;
-mod save_to_database;
-mod state_snapshots;
-mod transform;
-mod union;
-mod update_state_by_key;
-mod window;
+/// Declares the operator modules and [`TABLE`], in the order of the documentation's tables.
+macro_rules! declare_ops {
+    ($($op:ident),* $(,)?) => {
+        $(mod $op;)*
+        /// Every operator `stream!` knows.
+        pub const TABLE: &[&OperatorSpec] = &[$(&$op::SPEC),*];
+    };
+}
 
-/// Every operator `stream!` knows.
-pub const TABLE: &[&OperatorSpec] = &[
-    &window::SPEC,
-    &count_by_window::SPEC,
-    &reduce_by_window::SPEC,
-    &reduce_by_key_and_window::SPEC,
-    &count_by_value_and_window::SPEC,
-    &group_by_key_and_window::SPEC,
-    &update_state_by_key::SPEC,
-    &map_with_state::SPEC,
-    &state_snapshots::SPEC,
-    &map::SPEC,
-    &flat_map::SPEC,
-    &filter::SPEC,
-    &map_values::SPEC,
-    &flat_map_values::SPEC,
-    &repartition::SPEC,
-    &glom::SPEC,
-    &reduce::SPEC,
-    &count::SPEC,
-    &count_by_value::SPEC,
-    &reduce_by_key::SPEC,
-    &group_by_key::SPEC,
-    &union::SPEC,
-    &join::JOIN,
-    &join::LEFT_OUTER_JOIN,
-    &join::RIGHT_OUTER_JOIN,
-    &join::FULL_OUTER_JOIN,
-    &cogroup::SPEC,
-    &transform::SPEC,
-    &pprint::SPEC,
-    &foreach_rdd::SPEC,
-    &foreach_batch::SPEC,
-    &save_as_text_files::SPEC,
-    &save_to_database::SPEC,
+declare_ops![
+    // Record by record and per batch.
+    map,
+    flat_map,
+    filter,
+    map_values,
+    flat_map_values,
+    repartition,
+    glom,
+    reduce,
+    count,
+    count_by_value,
+    reduce_by_key,
+    group_by_key,
+    union,
+    join,
+    left_outer_join,
+    right_outer_join,
+    full_outer_join,
+    cogroup,
+    transform,
+    // Windows and state.
+    window,
+    count_by_window,
+    reduce_by_window,
+    reduce_by_key_and_window,
+    count_by_value_and_window,
+    group_by_key_and_window,
+    update_state_by_key,
+    map_with_state,
+    state_snapshots,
+    // Outputs.
+    pprint,
+    foreach_rdd,
+    foreach_batch,
+    save_as_text_files,
+    save_to_database,
 ];
+
+#[cfg(test)]
+mod docs;
 
 /// The operator named `name`, if any.
 pub fn lookup(name: &str) -> Option<&'static OperatorSpec> {
@@ -84,22 +70,170 @@ pub struct OperatorSpec {
     pub name: &'static str,
     /// Spark's name, for "did you mean" when a user writes it.
     pub spark_name: &'static str,
-    /// The arguments after the receiver stream, in order.
+    /// The arguments after the receiver stream, in order; code generation reads them by name.
     pub args: &'static [ArgSpec],
-    /// How often the operator's stream has a batch.
-    pub slide: Slide,
-    /// How the operator becomes code.
-    pub codegen: Codegen,
+    /// Its role, and how it becomes code.
+    pub kind: Kind,
+    /// Its line in the documentation's operator tables.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "read by the documentation test")
+    )]
+    pub doc: Doc,
 }
 
-/// The slide of an operator's stream.
+/// An operator's documentation, from which the operator tables and the example of every
+/// operator in the crate docs and the README are generated (see `docs`; a test checks they
+/// match).
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "read by the documentation test")
+)]
+pub struct Doc {
+    /// What it does to records (`` `T` → `f(T)` ``), or what an output does.
+    pub summary: &'static str,
+    /// Statements using it, ending in an output, over the streams `lines: String`,
+    /// `words: (String, u64)`, `other: (String, u64)`, `numbers: i64` and the parameter
+    /// `sink: DatabaseSink`; they are compiled as a doctest of the crate docs.
+    pub example: &'static str,
+}
+
+/// The role of an operator, each with its code generation.
+pub enum Kind {
+    /// Record by record; fused into the loop of its chain.
+    PerRecord(PerRecord),
+    /// Ends a chain: gathers records into sinks, then makes its batch (`StageCode::batch`).
+    Breaker(fn(&OpCall, &[Ident]) -> StageCode),
+    /// Keeps state across batches (windows, per-key state): a field of the pipeline's state.
+    Stateful(Stateful),
+    /// Reads the state of the stateful operator before it; no loop.
+    Snapshot(Snapshot),
+    /// An output statement, given an expression borrowing the stream's batch.
+    Output(fn(&OpCall, &TokenStream) -> TokenStream),
+}
+
+/// A record-by-record operator.
+pub struct PerRecord {
+    /// Before the loop: checks the closure against the input's record marker (the `&Ident`);
+    /// binds it to `call.closure` and the output record type's marker to `call.marker`.
+    pub setup: fn(&OpCall, &Ident) -> TokenStream,
+    /// Inside the loop: the record is `call.record()`; `rest` continues with the output record
+    /// bound to the same name.
+    pub step: fn(&OpCall, TokenStream) -> TokenStream,
+}
+
+/// The code of a stage (a breaker or a stateful operator), given its ports' record markers.
+/// Fields not set stay empty, so a new field does not touch every operator.
+#[derive(Default)]
+pub struct StageCode {
+    /// Before the loops: closures checked, one sink per input port (`call.sinks`).
+    pub sinks: TokenStream,
+    /// After the loops, stateful operators only: hands the gathered batch to `call.state`.
+    pub ingest: TokenStream,
+    /// An expression: the operator's batch, from its sinks or its state.
+    pub batch: TokenStream,
+}
+
+/// A stateful operator: its input is gathered at every batch of its parent (`ingest`), its
+/// batch made at its own slide (`batch`).
+pub struct Stateful {
+    /// The type of its state field, relative to the runtime (`state::Window<T>`), or a message
+    /// saying what annotation it needs.
+    pub state_type: fn(&StateTypeInputs) -> Result<TokenStream, String>,
+    /// How often its stream has a batch.
+    pub slide: Slide,
+    /// Whether it needs the pipeline to checkpoint (Spark's `mustCheckpoint`).
+    pub checkpoint: NeedsCheckpoint,
+    /// Whether it has a builder for its initial state (`initial_<name>(pairs)`), whose pairs
+    /// the state's `set_initial` takes.
+    pub initial_state: bool,
+    /// Whether its sinks check its input's records against the `let` annotation themselves
+    /// (then the generic check after the stage is left out, so a mismatch is reported once).
+    pub checks_annotation: bool,
+    pub codegen: fn(&OpCall, &[Ident]) -> StageCode,
+}
+
+impl Stateful {
+    /// A stateful operator of its input's slide that needs a checkpoint.
+    pub const fn new(
+        state_type: fn(&StateTypeInputs) -> Result<TokenStream, String>,
+        codegen: fn(&OpCall, &[Ident]) -> StageCode,
+    ) -> Self {
+        Stateful {
+            state_type,
+            slide: Slide::Inherit,
+            checkpoint: NeedsCheckpoint::Always,
+            initial_state: false,
+            checks_annotation: false,
+            codegen,
+        }
+    }
+
+    /// A window: arguments `window` and `slide?` set its length and slide.
+    pub const fn windowed(self) -> Self {
+        Stateful {
+            slide: Slide::Windowed,
+            ..self
+        }
+    }
+
+    pub const fn checkpoint(self, checkpoint: NeedsCheckpoint) -> Self {
+        Stateful { checkpoint, ..self }
+    }
+
+    pub const fn with_initial_state(self) -> Self {
+        Stateful {
+            initial_state: true,
+            ..self
+        }
+    }
+
+    pub const fn checks_annotation(self) -> Self {
+        Stateful {
+            checks_annotation: true,
+            ..self
+        }
+    }
+}
+
+/// When a stateful operator needs the pipeline to checkpoint.
+#[derive(Clone, Copy)]
+pub enum NeedsCheckpoint {
+    Never,
+    Always,
+    /// When argument `arg` is given; without it the operator needs none, which the error
+    /// suggests as `instead`.
+    WhenGiven {
+        arg: &'static str,
+        instead: &'static str,
+    },
+}
+
+impl NeedsCheckpoint {
+    pub fn applies(self, args: &Args) -> bool {
+        match self {
+            NeedsCheckpoint::Never => false,
+            NeedsCheckpoint::Always => true,
+            NeedsCheckpoint::WhenGiven { arg, .. } => args.get(arg).is_some(),
+        }
+    }
+}
+
+/// The slide of a stateful operator's stream.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Slide {
     /// The slide of its input streams, which must all have the same.
     Inherit,
-    /// A window: its length is the `window`-th non-stream argument, its slide the `slide`-th
-    /// (the parent's slide if not given); both must be multiples of the parent's slide.
-    Windowed { window: usize, slide: usize },
+    /// A window: its length is argument `window`, its slide argument `slide` (the parent's
+    /// slide if not given); both must be multiples of the parent's slide.
+    Windowed,
+}
+
+/// An operator reading the state of the stateful operator `reads` it is called on.
+pub struct Snapshot {
+    pub reads: &'static str,
+    /// An expression: the batch, from `call.state` (the state of its input).
+    pub batch: fn(&OpCall) -> TokenStream,
 }
 
 /// The arguments of the operators that take only a window: `(window, slide?)`.
@@ -108,25 +242,19 @@ pub const WINDOW_ARGS: &[ArgSpec] = &[
     ArgSpec::optional("slide", ArgKind::Duration),
 ];
 
-/// The slide of an operator whose arguments are [`WINDOW_ARGS`].
-pub const WINDOW_ARGS_SLIDE: Slide = Slide::Windowed {
-    window: 0,
-    slide: 1,
-};
-
 impl OperatorSpec {
     pub fn is_output(&self) -> bool {
-        matches!(self.codegen, Codegen::Output(_))
+        matches!(self.kind, Kind::Output(_))
     }
 
     pub fn stateful(&self) -> Option<&Stateful> {
-        match &self.codegen {
-            Codegen::Stateful(s) => Some(s),
+        match &self.kind {
+            Kind::Stateful(s) => Some(s),
             _ => None,
         }
     }
 
-    /// `name(function, partitions?)`, for messages.
+    /// `name(function, partitions?)`, for messages and the docs.
     pub fn signature(&self) -> String {
         let args: Vec<String> = self
             .args
@@ -144,11 +272,18 @@ impl OperatorSpec {
             .collect();
         format!("{}({})", self.name, args.join(", "))
     }
+
+    fn arg_spec(&self, name: &str) -> &ArgSpec {
+        self.args
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("operator `{}` has no argument `{name}`", self.name))
+    }
 }
 
 /// One argument of an operator.
 pub struct ArgSpec {
-    /// Its name in messages.
+    /// Its name in messages and in code generation.
     pub name: &'static str,
     pub kind: ArgKind,
     pub optional: bool,
@@ -183,7 +318,7 @@ impl ArgSpec {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ArgKind {
     /// Another stream of the pipeline, by name.
     Stream,
@@ -219,121 +354,113 @@ impl ArgKind {
     }
 }
 
-/// Code generation of an operator, by role.
-pub enum Codegen {
-    /// Record by record; fused into the loop of its chain.
-    PerRecord(PerRecord),
-    /// Ends a chain: gathers records into sinks, then makes its batch.
-    Breaker(Breaker),
-    /// Keeps state across batches (windows, per-key state): a field of the pipeline's state.
-    Stateful(Stateful),
-    /// Reads the state of the stateful operator before it (`state_snapshots`); no loop.
-    Snapshot(fn(&OpCall, &Ident) -> TokenStream),
-    /// An output statement, given an expression borrowing the stream's batch.
-    Output(fn(&OpCall, &TokenStream) -> TokenStream),
-}
-
-/// A stateful operator. Its input is gathered into sinks at every batch of its parent
-/// (`ingest`); it emits at its own slide (`emit`).
-pub struct Stateful {
-    /// The type of its state field, or a message saying what annotation it needs.
-    pub state_type: fn(&StateTypeInputs) -> Result<TokenStream, String>,
-    /// Whether this use (given its non-stream arguments) needs the pipeline to checkpoint
-    /// (Spark's `mustCheckpoint`).
-    pub needs_checkpoint: fn(&[Option<&Expr>]) -> bool,
-    /// Before the loops: one sink per input port for the parent's batch.
-    pub sinks: fn(&OpCall, &[Ident]) -> TokenStream,
-    /// After the loops: hands the parent's batch to the state (`call.state`).
-    pub ingest: fn(&OpCall) -> TokenStream,
-    /// An expression: the operator's batch, from the state.
-    pub emit: fn(&OpCall) -> TokenStream,
-    /// A builder method for the initial state (`initial_<name>(pairs)`), if it has one: the
-    /// state's `set_initial` takes the pairs.
-    pub initial: bool,
-    /// Whether its sinks check its input's records against the `let` annotation themselves
-    /// (then the generic check after the stage is left out, so a mismatch is reported once).
-    pub checks_annotation: bool,
-}
-
 /// What a stateful operator's state type can be worked out from.
 pub struct StateTypeInputs<'a> {
     /// The annotation of the `let` the operator ends, if it ends one.
     pub annotation: Option<&'a syn::Type>,
-    /// The non-stream arguments.
-    pub values: &'a [Option<&'a Expr>],
+    pub args: &'a Args<'a>,
 }
 
-pub struct PerRecord {
-    /// Before the loop: checks the closure; binds it to `call.closure` and the output record
-    /// type to `call.marker`.
-    pub setup: fn(&OpCall, &Ident) -> TokenStream,
-    /// Inside the loop: the record is `__r`; `rest` continues with the output record as `__r`.
-    pub step: fn(&OpCall, TokenStream) -> TokenStream,
-}
+/// The names shared by the generated per-batch function and the operator files.
+pub mod names {
+    use proc_macro2::{Ident, Span};
 
-pub struct Breaker {
-    /// Before the loops: binds one sink per input port (`call.sinks`), given the ports'
-    /// record markers.
-    pub sinks: fn(&OpCall, &[Ident]) -> TokenStream,
-    /// After the loops: an expression making the operator's batch from its sinks.
-    pub finish: fn(&OpCall) -> TokenStream,
+    /// The record at hand inside a loop (rebound by each fused step).
+    pub const RECORD: &str = "__r";
+    /// The partition at hand in a loop over a batch's partitions.
+    pub const PARTITION: &str = "__p";
+    /// The alias of the runtime's `__private` module inside the generated items.
+    pub const RUNTIME: &str = "__streamdsl";
+    /// The per-batch context.
+    pub const CONTEXT: &str = "__ctx";
+    /// The parameters of an output's closure: the output's context and the batch.
+    pub const OUTPUT: &str = "__out";
+    pub const OUTPUT_BATCH: &str = "__batch";
+
+    pub fn at(name: &str, span: Span) -> Ident {
+        Ident::new(name, span)
+    }
 }
 
 /// One use of an operator, as code generation sees it.
 pub struct OpCall<'a> {
+    pub spec: &'static OperatorSpec,
     /// Where errors about this operator point (the operator's name): every generated call
     /// carries it, so that a failed check is reported once, on the user's token.
     pub span: Span,
     /// Where errors about each input port point: the operator for the receiver, the stream
     /// argument for the others (`a.union(b)`: `b`).
     pub port_spans: Vec<Span>,
-    /// The arguments that are not streams, by position among the spec's non-stream
-    /// arguments (`None` for an optional argument not given).
-    pub values: Vec<Option<&'a Expr>>,
-    /// The same arguments' values in milliseconds, for durations.
-    pub millis: Vec<Option<u64>>,
+    /// The arguments that are not streams, by name.
+    pub args: &'a Args<'a>,
     /// The variable of the operator's state (stateful operators), or of its input's state
-    /// (`state_snapshots`).
+    /// (snapshots).
     pub state: Ident,
     /// The type annotation of the `let` the operator ends, if any.
     pub annotation: Option<&'a syn::Type>,
-    /// The variable holding the operator's checked closure.
+    /// The variable holding the operator's checked closure; other variables of the operator
+    /// are made from it by [`OpCall::fresh`].
     pub closure: Ident,
     /// The variable holding the output record type's marker.
     pub marker: Ident,
     /// The variables of the sinks, one per input port.
     pub sinks: Vec<Ident>,
-    /// The per-batch context variable.
-    pub ctx: Ident,
     /// Number of the output in declaration order (outputs only).
     pub output_index: usize,
 }
 
 impl OpCall<'_> {
-    /// The `i`-th non-stream argument, if given.
-    pub fn value(&self, i: usize) -> Option<&Expr> {
-        self.values.get(i).copied().flatten()
+    /// The argument `name`, if given. Panics if the spec has no such argument (a bug in an
+    /// operator file, found by its tests).
+    pub fn arg(&self, name: &str) -> Option<&Expr> {
+        self.spec.arg_spec(name);
+        self.args.get(name).map(|a| a.expr)
     }
 
-    /// The `i`-th non-stream argument as milliseconds (durations), if given.
-    pub fn millis(&self, i: usize) -> Option<i64> {
-        self.millis.get(i).copied().flatten().map(|ms| ms as i64)
+    /// The duration argument `name` in milliseconds, if given.
+    pub fn millis(&self, name: &str) -> Option<i64> {
+        self.spec.arg_spec(name);
+        self.args
+            .get(name)
+            .and_then(|a| a.millis)
+            .map(|ms| ms as i64)
+    }
+
+    /// The runtime's `__private` module, as a path prefix spanned on this operator.
+    pub fn rt(&self) -> Ident {
+        names::at(names::RUNTIME, self.span)
+    }
+
+    /// The record variable of a loop.
+    pub fn record(&self) -> Ident {
+        names::at(names::RECORD, self.span)
+    }
+
+    /// The per-batch context variable.
+    pub fn ctx(&self) -> Ident {
+        names::at(names::CONTEXT, self.span)
+    }
+
+    /// A variable of this operator for `role` (`__f3_inverse`), distinct from every other
+    /// operator's.
+    pub fn fresh(&self, role: &str) -> Ident {
+        format_ident!("{}_{}", self.closure, role)
     }
 
     /// The context's default partition count, as code.
     pub fn default_partitions(&self) -> TokenStream {
-        let ctx = &self.ctx;
-        quote::quote_spanned!(self.span=> ::streamdsl::__private::partitions(::core::option::Option::None, #ctx))
+        let (rt, ctx) = (self.rt(), self.ctx());
+        quote_spanned!(self.span=> #rt::partitions(::core::option::Option::None, #ctx))
     }
 
-    /// The partition count argument at `i` as `Option<usize>` code.
-    pub fn partitions(&self, i: usize) -> TokenStream {
-        let ctx = &self.ctx;
-        let given = match self.value(i) {
-            Some(n) => quote::quote_spanned!(self.span=> ::core::option::Option::Some(#n)),
-            None => quote::quote_spanned!(self.span=> ::core::option::Option::None),
+    /// The partition count argument `name` as code: the given count or the default.
+    pub fn partitions(&self, name: &str) -> TokenStream {
+        let (rt, ctx) = (self.rt(), self.ctx());
+        let given = match self.arg(name) {
+            Some(n) => quote_spanned!(self.span=> ::core::option::Option::Some(#n)),
+            None => quote_spanned!(self.span=> ::core::option::Option::None),
         };
-        quote::quote_spanned!(self.span=> ::streamdsl::__private::partitions(#given, #ctx))
+        quote_spanned!(self.span=> #rt::partitions(#given, #ctx))
     }
 }
 
@@ -356,22 +483,27 @@ pub fn is_closure_with_params(expr: &Expr, n: usize) -> bool {
     matches!(expr, Expr::Closure(c) if c.inputs.len() == n)
 }
 
-/// Shared code generation of breakers with one port whose sink is made by
-/// `::streamdsl::__private::ops::<module>::sink(args…)` and finished by `.finish()`.
-macro_rules! simple_sink {
-    ($module:ident, |$call:ident, $marker:ident| ($($arg:expr),*)) => {
-        fn sinks($call: &super::OpCall, markers: &[proc_macro2::Ident]) -> proc_macro2::TokenStream {
-            let $marker = &markers[0];
-            let sink = &$call.sinks[0];
-            let args: Vec<proc_macro2::TokenStream> = vec![$($arg),*];
-            quote::quote_spanned!($call.span=>
-                let mut #sink = ::streamdsl::__private::ops::$module::sink(#(#args),*);
-            )
-        }
-        fn finish(call: &super::OpCall) -> proc_macro2::TokenStream {
-            let sink = &call.sinks[0];
-            quote::quote_spanned!(call.span=> ::streamdsl::__private::ops::$module::finish(#sink))
-        }
-    };
+/// The stage of a breaker with one port whose sink is `ops::<module>::sink(args…)` and whose
+/// batch is `ops::<module>::finish(sink)`.
+pub fn simple_stage(call: &OpCall, module: &str, args: TokenStream) -> StageCode {
+    let (rt, sink, module) = (call.rt(), &call.sinks[0], format_ident!("{module}"));
+    StageCode {
+        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::#module::sink(#args);),
+        batch: quote_spanned!(call.span=> #rt::ops::#module::finish(#sink)),
+        ..StageCode::default()
+    }
 }
-pub(crate) use simple_sink;
+
+/// The setup of a record-by-record operator whose runtime half is `ops::<module>::check`.
+pub fn checked_closure(call: &OpCall, input: &Ident, module: &str, arg: &str) -> TokenStream {
+    let (rt, f, m, user) = (call.rt(), &call.closure, &call.marker, call.arg(arg));
+    let module = format_ident!("{module}");
+    let checked = call.fresh("checked");
+    // `mut` is needed only for `FnMut` closures; the rebinding keeps the `allow` off the
+    // user's closure.
+    quote_spanned!(call.span=>
+        let (#checked, #m) = #rt::ops::#module::check(&#input, #user);
+        #[allow(unused_mut)]
+        let mut #f = #checked;
+    )
+}

@@ -1,27 +1,39 @@
-//! `pprint(n?)`: prints the first `n` (default 10) records of each batch, PySpark's format.
+//! `pprint(num?)`: prints the first `num` (default 10) records of each batch, PySpark's
+//! format.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, names};
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "pprint",
     spark_name: "pprint",
     args: &[ArgSpec::optional("num", ArgKind::Value)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Output(emit),
+    kind: Kind::Output(emit),
+    doc: Doc {
+        summary: "prints the first `num` records (10 by default) of each batch, as PySpark",
+        example: "lines.pprint(5);",
+    },
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (ctx, index) = (&call.ctx, call.output_index);
-    let num = match call.value(0) {
-        Some(n) => quote::quote!(#n),
-        None => quote::quote!(10),
+    let (rt, ctx, index) = (call.rt(), call.ctx(), call.output_index);
+    let (out, records) = output_params(call);
+    let num = match call.arg("num") {
+        Some(n) => quote!(#n),
+        None => quote!(10),
     };
     quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::outputs::pprint::run(__out, __batch, #num)
-                .map_err(::core::convert::Into::into)
+        #ctx.output(#index, #batch, |#out, #records| {
+            #rt::outputs::pprint::run(#out, #records, #num).map_err(::core::convert::Into::into)
         });
+    )
+}
+
+/// The parameters of an output's closure: its context and the batch.
+pub fn output_params(call: &OpCall) -> (proc_macro2::Ident, proc_macro2::Ident) {
+    (
+        names::at(names::OUTPUT, call.span),
+        names::at(names::OUTPUT_BATCH, call.span),
     )
 }

@@ -1,19 +1,21 @@
 //! `reduce(f)`: each batch folded into one record; nothing for an empty batch.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, Slide, simple_sink};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use proc_macro2::Ident;
+use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "reduce",
     spark_name: "reduce",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "one record per batch, none if empty",
+        example: "numbers.reduce(|a, b| a + b).pprint();",
+    },
 };
 
-simple_sink!(reduce, |call, marker| (
-    quote::quote_spanned!(call.span=> &#marker),
-    {
-        let f = call.value(0);
-        quote::quote!(#f)
-    }
-));
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (marker, f) = (&markers[0], call.arg("function"));
+    simple_stage(call, "reduce", quote_spanned!(call.span=> &#marker, #f))
+}

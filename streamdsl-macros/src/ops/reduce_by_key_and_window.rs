@@ -1,12 +1,15 @@
-//! `reduce_by_key_and_window(f[, inverse], w[, s][, filter])`: per key, the values of the last
-//! `w` combined with `f`, every `s`; with an inverse, kept up to date as batches enter and
-//! leave. A key is in the output iff it has data in the window; then `filter` applies.
+//! `reduce_by_key_and_window(function, inverse?, window, slide?, filter?)`: per key, the
+//! values of the last `window` combined with `function`, every `slide`; with an inverse, kept
+//! up to date as batches enter and leave. A key is in the output iff it has data in the
+//! window; then `filter` applies.
 
+use super::reduce_by_window::CHECKPOINT;
 use super::{
-    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+    ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, StateTypeInputs, Stateful,
+    annotated,
 };
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote_spanned};
+use quote::{quote, quote_spanned};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "reduce_by_key_and_window",
@@ -18,76 +21,58 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ArgSpec::optional("slide", ArgKind::Duration),
         ArgSpec::optional("filter", ArgKind::Function),
     ],
-    slide: Slide::Windowed {
-        window: 2,
-        slide: 3,
+    kind: Kind::Stateful(Stateful::new(state_type, codegen).windowed().checkpoint(CHECKPOINT)),
+    doc: Doc {
+        summary: "`(K, V)` → `(K, V)` per key in the window",
+        example: "let sums: (String, u64) = words.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 30s, 10s); sums.pprint();",
     },
-    codegen: Codegen::Stateful(Stateful {
-        state_type,
-        needs_checkpoint: |values| values[1].is_some(),
-        sinks,
-        ingest,
-        emit,
-        initial: false,
-        checks_annotation: false,
-    }),
 };
 
 fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
     annotated(inputs, "reduce_by_key_and_window", "(String, u64)")
-        .map(|ty| quote::quote!(::streamdsl::__private::state::ReduceByKeyAndWindow<#ty>))
+        .map(|ty| quote!(state::ReduceByKeyAndWindow<#ty>))
 }
 
-fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
-    let (sink, marker, f) = (&call.sinks[0], &markers[0], &call.closure);
-    let (g, h) = (
-        format_ident!("{}_inverse", f),
-        format_ident!("{}_filter", f),
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (rt, ctx, state, sink) = (call.rt(), call.ctx(), &call.state, &call.sinks[0]);
+    let (marker, f) = (&markers[0], &call.closure);
+    let (g, h) = (call.fresh("inverse"), call.fresh("filter"));
+    let (user_f, window, partitions) = (
+        call.arg("function"),
+        call.millis("window"),
+        call.default_partitions(),
     );
-    let user_f = call.value(0);
-    let inverse = call.value(1).map(|user_g| {
-        quote_spanned!(call.span=> let mut #g = ::streamdsl::__private::ops::reduce_by_key::check_values(&#marker, #user_g);)
+    let inverse = call.arg("inverse").map(|user_g| {
+        quote_spanned!(call.span=> let mut #g = #rt::ops::reduce_by_key::check_values(&#marker, #user_g);)
     });
-    let filter = match call.value(4) {
-        Some(user_h) => {
-            quote_spanned!(call.span=> let mut #h = ::streamdsl::__private::ops::reduce_by_key::check_filter(&#marker, #user_h);)
-        }
-        None => {
-            quote_spanned!(call.span=> let mut #h = ::streamdsl::__private::ops::reduce_by_key::keep_all(&#marker);)
-        }
+    let filter = match call.arg("filter") {
+        Some(user_h) => quote_spanned!(call.span=>
+            let mut #h = #rt::ops::reduce_by_key::check_filter(&#marker, #user_h);
+        ),
+        None => quote_spanned!(call.span=>
+            let mut #h = #rt::ops::reduce_by_key::keep_all(&#marker);
+        ),
     };
-    quote_spanned!(call.span=>
-        let mut #f = ::streamdsl::__private::ops::reduce_by_key::check_values(&#marker, #user_f);
-        #inverse
-        #filter
-        let mut #sink = ::streamdsl::__private::ops::reduce_by_key::sink(&#marker, &mut #f, 1);
-    )
-}
-
-fn ingest(call: &OpCall) -> TokenStream {
-    let (state, ctx, sink, window, f) = (
-        &call.state,
-        &call.ctx,
-        &call.sinks[0],
-        call.millis(2),
-        &call.closure,
-    );
-    let g = format_ident!("{}_inverse", f);
-    let reduced =
-        quote_spanned!(call.span=> ::streamdsl::__private::ops::reduce_by_key::finish(#sink));
-    if call.value(1).is_some() {
-        quote_spanned!(call.span=> #state.ingest_with_inverse(#ctx.time(), #window, #reduced, &mut #f, &mut #g);)
+    let reduced = quote_spanned!(call.span=> #rt::ops::reduce_by_key::finish(#sink));
+    let (ingest, batch) = if inverse.is_some() {
+        (
+            quote_spanned!(call.span=> #state.ingest_with_inverse(#ctx.time(), #window, #reduced, &mut #f, &mut #g);),
+            quote_spanned!(call.span=> #state.emit_running(&mut #h, #partitions)),
+        )
     } else {
-        quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #reduced);)
-    }
-}
-
-fn emit(call: &OpCall) -> TokenStream {
-    let (state, f, partitions) = (&call.state, &call.closure, call.default_partitions());
-    let h = format_ident!("{}_filter", f);
-    if call.value(1).is_some() {
-        quote_spanned!(call.span=> #state.emit_running(&mut #h, #partitions))
-    } else {
-        quote_spanned!(call.span=> #state.emit(&mut #f, &mut #h, #partitions))
+        (
+            quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #reduced);),
+            quote_spanned!(call.span=> #state.emit(&mut #f, &mut #h, #partitions)),
+        )
+    };
+    StageCode {
+        sinks: quote_spanned! {call.span=>
+            let mut #f = #rt::ops::reduce_by_key::check_values(&#marker, #user_f);
+            #inverse
+            #filter
+            let mut #sink = #rt::ops::reduce_by_key::sink(&#marker, &mut #f, 1);
+        },
+        ingest,
+        batch,
     }
 }

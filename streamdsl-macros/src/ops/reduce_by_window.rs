@@ -1,81 +1,68 @@
-//! `reduce_by_window(f[, inverse], w[, s])`: the records of the last `w` folded with `f`,
-//! every `s`; with an inverse, kept up to date as batches enter and leave.
+//! `reduce_by_window(function, inverse?, window, slide?)`: the records of the last `window`
+//! folded with `function`, every `slide`; with an inverse, kept up to date as batches enter
+//! and leave.
 
 use super::{
-    ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide, StateTypeInputs, Stateful, annotated,
+    ArgKind, ArgSpec, Doc, Kind, NeedsCheckpoint, OpCall, OperatorSpec, StageCode,
+    StateTypeInputs, Stateful, annotated,
 };
 use proc_macro2::{Ident, TokenStream};
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
+
+/// The arguments of the windowed reductions; `reduce_by_key_and_window` adds a filter.
+pub const ARGS: &[ArgSpec] = &[
+    ArgSpec::required("function", ArgKind::Function),
+    ArgSpec::optional("inverse", ArgKind::Function),
+    ArgSpec::required("window", ArgKind::Duration),
+    ArgSpec::optional("slide", ArgKind::Duration),
+];
+
+/// Without an inverse, a windowed reduction needs no checkpoint.
+pub const CHECKPOINT: NeedsCheckpoint = NeedsCheckpoint::WhenGiven {
+    arg: "inverse",
+    instead: "drop the inverse function (the window is then recomputed at each slide)",
+};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "reduce_by_window",
     spark_name: "reduceByWindow",
-    args: &[
-        ArgSpec::required("function", ArgKind::Function),
-        ArgSpec::optional("inverse", ArgKind::Function),
-        ArgSpec::required("window", ArgKind::Duration),
-        ArgSpec::optional("slide", ArgKind::Duration),
-    ],
-    slide: Slide::Windowed {
-        window: 2,
-        slide: 3,
+    args: ARGS,
+    kind: Kind::Stateful(Stateful::new(state_type, codegen).windowed().checkpoint(CHECKPOINT)),
+    doc: Doc {
+        summary: "`T` → the window folded by `function`, nothing if empty",
+        example: "let total: i64 = numbers.reduce_by_window(|a, b| a + b, 30s, 10s); total.pprint();",
     },
-    codegen: Codegen::Stateful(Stateful {
-        state_type,
-        needs_checkpoint: |values| values[1].is_some(),
-        sinks,
-        ingest,
-        emit,
-        initial: false,
-        checks_annotation: false,
-    }),
 };
 
 fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
-    annotated(inputs, "reduce_by_window", "u64")
-        .map(|ty| quote::quote!(::streamdsl::__private::state::ReduceByWindow<#ty>))
+    annotated(inputs, "reduce_by_window", "u64").map(|ty| quote!(state::ReduceByWindow<#ty>))
 }
 
-/// The inverse function's variable.
-fn inverse(call: &OpCall) -> Ident {
-    quote::format_ident!("{}_inverse", call.closure)
-}
-
-fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
-    let (sink, marker, f, g) = (&call.sinks[0], &markers[0], &call.closure, inverse(call));
-    let user_f = call.value(0);
-    let inverse = call.value(1).map(|user_g| {
-        quote_spanned!(call.span=> let mut #g = ::streamdsl::__private::ops::reduce::check(&#marker, #user_g);)
-    });
-    quote_spanned!(call.span=>
-        let mut #f = ::streamdsl::__private::ops::reduce::check(&#marker, #user_f);
-        #inverse
-        let mut #sink = ::streamdsl::__private::ops::reduce::sink(&#marker, &mut #f);
-    )
-}
-
-fn ingest(call: &OpCall) -> TokenStream {
-    let (state, ctx, sink, window, f, g) = (
-        &call.state,
-        &call.ctx,
-        &call.sinks[0],
-        call.millis(2),
-        &call.closure,
-        inverse(call),
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (rt, ctx, state, sink) = (call.rt(), call.ctx(), &call.state, &call.sinks[0]);
+    let (marker, f, g) = (&markers[0], &call.closure, call.fresh("inverse"));
+    let (user_f, window) = (call.arg("function"), call.millis("window"));
+    let fold = quote_spanned!(call.span=> #rt::ops::reduce::fold(#sink));
+    let check_f = quote_spanned!(call.span=>
+        let mut #f = #rt::ops::reduce::check(&#marker, #user_f);
     );
-    let fold = quote_spanned!(call.span=> ::streamdsl::__private::ops::reduce::fold(#sink));
-    if call.value(1).is_some() {
-        quote_spanned!(call.span=> #state.ingest_with_inverse(#ctx.time(), #window, #fold, &mut #f, &mut #g);)
-    } else {
-        quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #fold);)
-    }
-}
-
-fn emit(call: &OpCall) -> TokenStream {
-    let (state, f) = (&call.state, &call.closure);
-    if call.value(1).is_some() {
-        quote_spanned!(call.span=> #state.emit_running())
-    } else {
-        quote_spanned!(call.span=> #state.emit(&mut #f))
+    let sink = quote_spanned!(call.span=> let mut #sink = #rt::ops::reduce::sink(&#marker, &mut #f););
+    match call.arg("inverse") {
+        Some(user_g) => StageCode {
+            sinks: quote_spanned!(call.span=>
+                #check_f
+                let mut #g = #rt::ops::reduce::check(&#marker, #user_g);
+                #sink
+            ),
+            ingest: quote_spanned!(call.span=>
+                #state.ingest_with_inverse(#ctx.time(), #window, #fold, &mut #f, &mut #g);
+            ),
+            batch: quote_spanned!(call.span=> #state.emit_running()),
+        },
+        None => StageCode {
+            sinks: quote!(#check_f #sink),
+            ingest: quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #fold);),
+            batch: quote_spanned!(call.span=> #state.emit(&mut #f)),
+        },
     }
 }

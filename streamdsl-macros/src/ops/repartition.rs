@@ -1,16 +1,20 @@
-//! `repartition(n)`: the same records in exactly `n` partitions.
+//! `repartition(partitions)`: the same records in exactly that many partitions.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OperatorSpec, Slide, simple_sink};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use proc_macro2::Ident;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "repartition",
     spark_name: "repartition",
     args: &[ArgSpec::required("partitions", ArgKind::Value)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "same records, in `partitions` partitions",
+        example: "lines.repartition(4).pprint();",
+    },
 };
 
-simple_sink!(repartition, |call, _marker| ({
-    let n = call.value(0);
-    quote::quote!(#n)
-}));
+fn codegen(call: &OpCall, _: &[Ident]) -> StageCode {
+    let n = call.arg("partitions");
+    simple_stage(call, "repartition", quote::quote!(#n))
+}

@@ -1,7 +1,8 @@
 //! `save_as_text_files(prefix, suffix?)`: each batch as a directory of text files
 //! (`prefix-TIME_IN_MS[.suffix]/part-NNNNN`), written atomically.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide};
+use super::pprint::output_params;
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
@@ -12,21 +13,25 @@ pub const SPEC: OperatorSpec = OperatorSpec {
         ArgSpec::required("prefix", ArgKind::Value),
         ArgSpec::optional("suffix", ArgKind::Value),
     ],
-    slide: Slide::Inherit,
-    codegen: Codegen::Output(emit),
+    kind: Kind::Output(emit),
+    doc: Doc {
+        summary: "each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically",
+        example: "lines.save_as_text_files(\"/tmp/lines\", \"txt\");",
+    },
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (ctx, index, prefix) = (&call.ctx, call.output_index, call.value(0));
-    let suffix = match call.value(1) {
+    let (rt, ctx, index, prefix) = (call.rt(), call.ctx(), call.output_index, call.arg("prefix"));
+    let (out, records) = output_params(call);
+    let suffix = match call.arg("suffix") {
         Some(s) => {
             quote_spanned!(call.span=> ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&#s)))
         }
         None => quote_spanned!(call.span=> ::core::option::Option::None),
     };
     quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::outputs::save_as_text_files::run(__out, __batch, #prefix, #suffix)
+        #ctx.output(#index, #batch, |#out, #records| {
+            #rt::outputs::save_as_text_files::run(#out, #records, #prefix, #suffix)
                 .map_err(::core::convert::Into::into)
         });
     )

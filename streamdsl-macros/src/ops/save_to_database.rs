@@ -1,7 +1,8 @@
 //! `save_to_database(sink)`: each batch written to a database table in one transaction,
 //! exactly once across restarts; `sink` is a `DatabaseSink` parameter of the pipeline.
 
-use super::{ArgKind, ArgSpec, Codegen, OpCall, OperatorSpec, Slide};
+use super::pprint::output_params;
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
@@ -9,15 +10,19 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     name: "save_to_database",
     spark_name: "saveToDatabase",
     args: &[ArgSpec::required("sink", ArgKind::Value)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Output(emit),
+    kind: Kind::Output(emit),
+    doc: Doc {
+        summary: "each batch in one database transaction, exactly once (features `mysql`, `postgres`)",
+        example: "words.save_to_database(sink);",
+    },
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (ctx, index, sink) = (&call.ctx, call.output_index, call.value(0));
+    let (rt, ctx, index, sink) = (call.rt(), call.ctx(), call.output_index, call.arg("sink"));
+    let (out, records) = output_params(call);
     quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, |__out, __batch| {
-            ::streamdsl::__private::outputs::database::write(__out, #sink, #index, __batch)
+        #ctx.output(#index, #batch, |#out, #records| {
+            #rt::outputs::database::write(#out, #sink, #index, #records)
         });
     )
 }

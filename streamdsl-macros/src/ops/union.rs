@@ -1,26 +1,28 @@
 //! `a.union(b, …)`: the records of all the streams.
 
-use super::{ArgKind, ArgSpec, Breaker, Codegen, OpCall, OperatorSpec, Slide};
-use proc_macro2::{Ident, TokenStream};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode};
+use proc_macro2::Ident;
 use quote::{quote, quote_spanned};
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "union",
     spark_name: "union",
     args: &[ArgSpec::repeated("stream", ArgKind::Stream)],
-    slide: Slide::Inherit,
-    codegen: Codegen::Breaker(Breaker { sinks, finish }),
+    kind: Kind::Breaker(codegen),
+    doc: Doc {
+        summary: "records of all streams (same record type)",
+        example: "words.union(other).pprint();",
+    },
 };
 
-fn sinks(call: &OpCall, markers: &[Ident]) -> TokenStream {
-    let first = &markers[0];
-    let ports = call.sinks.iter().zip(&call.port_spans).map(|(sink, span)| {
-        quote_spanned!(*span=> let mut #sink = ::streamdsl::__private::ops::union::port(&#first);)
+fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
+    let (rt, first, sinks) = (call.rt(), &markers[0], &call.sinks);
+    let ports = sinks.iter().zip(&call.port_spans).map(|(sink, span)| {
+        quote_spanned!(*span=> let mut #sink = #rt::ops::union::port(&#first);)
     });
-    quote!(#(#ports)*)
-}
-
-fn finish(call: &OpCall) -> TokenStream {
-    let sinks = &call.sinks;
-    quote_spanned!(call.span=> ::streamdsl::__private::ops::union::finish([#(#sinks),*]))
+    StageCode {
+        sinks: quote!(#(#ports)*),
+        batch: quote_spanned!(call.span=> #rt::ops::union::finish([#(#sinks),*])),
+        ..StageCode::default()
+    }
 }
