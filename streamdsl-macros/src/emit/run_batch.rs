@@ -7,7 +7,7 @@
 use super::types::PipelineState;
 use super::{at, batch_var, marker_var, names, state_struct_name, state_var, var};
 use crate::model::{CheckedKind, CheckedOp, CheckedPipeline, NodeId, borrowed_input};
-use crate::ops::{Kind, OpCall, PerRecord, StageCode};
+use crate::ops::{Kind, OpCall, StageCode, checked_closure};
 use crate::plan::{Plan, Port, Read, Stage};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -77,9 +77,10 @@ fn op_call<'p>(p: &'p CheckedPipeline, id: NodeId) -> OpCall<'p> {
     }
 }
 
-fn per_record(p: &CheckedPipeline, id: NodeId) -> &'static PerRecord {
-    match &op_of(p, id).spec.kind {
-        Kind::PerRecord(per_record) => per_record,
+/// The step of a record-by-record operator.
+fn step(p: &CheckedPipeline, id: NodeId) -> fn(&OpCall, TokenStream) -> TokenStream {
+    match op_of(p, id).spec.kind {
+        Kind::PerRecord(step) => step,
         _ => unreachable!("chains hold record-by-record operators"),
     }
 }
@@ -100,78 +101,74 @@ fn stage(p: &CheckedPipeline, stage: &Stage) -> TokenStream {
         .collect();
     let ctx = call.ctx();
     let own_ms = p.nodes[id].slide_ms as i64;
-    let parent_ms = p.nodes[op.inputs[0].from].slide_ms as i64;
-    let sparse = p.is_sparse(id);
-    let wrap = |batch: TokenStream| {
-        if sparse {
-            quote!(::core::option::Option::Some(#batch))
-        } else {
-            batch
-        }
-    };
-    let guarded = |slide_ms: i64, inner: TokenStream| {
-        if slide_ms == p.batch_ms as i64 {
-            inner
-        } else {
-            quote!(if #ctx.is_valid(#slide_ms) { #inner } else { ::core::option::Option::None })
-        }
-    };
-    let value = match &op.spec.kind {
-        Kind::Stateful(s) => {
-            let StageCode {
-                sinks,
-                ingest,
-                batch,
-            } = (s.codegen)(&call, &port_markers);
-            let emitted = if own_ms == parent_ms {
-                wrap(batch)
-            } else {
-                quote!(if #ctx.is_valid(#own_ms) { ::core::option::Option::Some(#batch) } else { ::core::option::Option::None })
-            };
-            guarded(parent_ms, quote!({ #setup #sinks #loops #ingest #emitted }))
-        }
-        Kind::Breaker(codegen) => {
-            let StageCode {
-                sinks,
-                ingest,
-                batch,
-            } = codegen(&call, &port_markers);
-            let batch = wrap(batch);
-            guarded(own_ms, quote!({ #setup #sinks #loops #ingest #batch }))
-        }
-        Kind::Snapshot(snapshot) => guarded(own_ms, wrap((snapshot.batch)(&call))),
+    // A stateful stage gathers its parent's batches, at the parent's slide.
+    let (code, gather_ms) = match &op.spec.kind {
+        Kind::Stateful(s) => (
+            (s.codegen)(&call, &port_markers),
+            p.nodes[op.inputs[0].from].slide_ms as i64,
+        ),
+        Kind::Breaker(codegen) => (codegen(&call, &port_markers), own_ms),
+        Kind::Snapshot(snapshot) => (
+            StageCode {
+                batch: (snapshot.batch)(&call),
+                ..StageCode::default()
+            },
+            own_ms,
+        ),
         Kind::PerRecord(_) => {
             let (rt, sink) = (call.rt(), &call.sinks[0]);
-            let batch = wrap(quote_spanned!(call.span=> #sink.finish()));
-            guarded(
-                own_ms,
-                quote!({ #setup let mut #sink = #rt::BatchBuilder::new(); #loops #batch }),
-            )
+            let code = StageCode {
+                sinks: quote_spanned!(call.span=> let mut #sink = #rt::BatchBuilder::new();),
+                batch: quote_spanned!(call.span=> #sink.finish()),
+                ..StageCode::default()
+            };
+            (code, own_ms)
         }
         Kind::Output(_) => unreachable!("outputs are not stages"),
     };
-    let annotation_check = op
-        .annotation
-        .filter(|_| !op.spec.stateful().is_some_and(|s| s.checks_annotation))
-        .map(|ty| {
-            let span = syn::spanned::Spanned::span(ty);
-            let (rt, marker) = (
-                names::at(names::RUNTIME, span),
-                at(&marker_var(p, id), span),
-            );
-            quote_spanned!(span=> #rt::annotated::<#ty, _>(&#marker);)
-        });
+    let StageCode {
+        sinks,
+        ingest,
+        batch,
+    } = code;
+    let sparse = p.is_sparse(id);
+    let none = quote!(::core::option::Option::None);
+    let emitted = match (own_ms == gather_ms, sparse) {
+        (true, false) => batch,
+        (true, true) => quote!(::core::option::Option::Some(#batch)),
+        (false, _) => {
+            quote!(if #ctx.is_valid(#own_ms) { ::core::option::Option::Some(#batch) } else { #none })
+        }
+    };
+    let mut value = quote!({ #setup #sinks #loops #ingest #emitted });
+    if gather_ms != p.batch_ms as i64 {
+        value = quote!(if #ctx.is_valid(#gather_ms) { #value } else { #none });
+    }
     let (batch, marker, rt) = (batch_var(p, id), marker_var(p, id), call.rt());
     let of = if sparse {
         quote!(of_optional)
     } else {
         quote!(of_batch)
     };
+    let annotation_check = annotation_check(p, id, op);
     quote! {
         let #batch = #value;
         let #marker = #rt::Marker::#of(&#batch);
         #annotation_check
     }
+}
+
+/// The check of a stage's records against its `let` annotation, reported on the annotation
+/// (unless the operator's sinks check it themselves).
+fn annotation_check(p: &CheckedPipeline, id: NodeId, op: &CheckedOp) -> Option<TokenStream> {
+    let checked_by_sinks = op.spec.stateful().is_some_and(|s| s.checks_annotation);
+    let ty = op.annotation.filter(|_| !checked_by_sinks)?;
+    let span = syn::spanned::Spanned::span(ty);
+    let (rt, marker) = (
+        names::at(names::RUNTIME, span),
+        at(&marker_var(p, id), span),
+    );
+    Some(quote_spanned!(span=> #rt::annotated::<#ty, _>(&#marker);))
 }
 
 /// The setups of the fused chains of a stage's ports, and the record marker each port ends
@@ -183,10 +180,7 @@ fn chain_setups(p: &CheckedPipeline, stage: &Stage, call: &OpCall) -> (TokenStre
         let mut input = marker_var(p, port.source);
         for &c in &port.chain {
             let chain_call = op_call(p, c);
-            setup.extend((per_record(p, c).setup)(
-                &chain_call,
-                &at(&input, chain_call.span),
-            ));
+            setup.extend(checked_closure(&chain_call, &at(&input, chain_call.span)));
             input = chain_call.marker;
         }
         port_markers.push(at(&input, *port_span));
@@ -205,7 +199,7 @@ fn port_loop(p: &CheckedPipeline, port: &Port, sink: &Ident, span: Span) -> Toke
     );
     let mut body = quote_spanned!(span=> #rt::Sink::push(&mut #sink, #record););
     for &c in port.chain.iter().rev() {
-        body = (per_record(p, c).step)(&op_call(p, c), body);
+        body = step(p, c)(&op_call(p, c), body);
     }
     let source = at(&batch_var(p, port.source), span);
     let (partitions, records) = match port.read {

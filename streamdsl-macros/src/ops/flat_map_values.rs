@@ -1,23 +1,19 @@
 //! `flat_map_values(f)`: any number of values per (key, value) record, each with the key.
 
-use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
-use proc_macro2::{Ident, TokenStream};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
+use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "flat_map_values",
     spark_name: "flatMapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    kind: Kind::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(step),
     doc: Doc {
         summary: "`(K, V)` → `(K, W)` for each `W` in `f(V)`",
         example: "words.flat_map_values(|n| [n, n + 1]).pprint();",
     },
 };
-
-fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    checked_closure(call, input, "flat_map_values", "function")
-}
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
     let (rt, f, r) = (call.rt(), &call.closure, call.record());

@@ -1,23 +1,19 @@
 //! `map_values(f)`: maps the value of (key, value) records.
 
-use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, PerRecord, checked_closure};
-use proc_macro2::{Ident, TokenStream};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
+use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "map_values",
     spark_name: "mapValues",
     args: &[ArgSpec::required("function", ArgKind::Function)],
-    kind: Kind::PerRecord(PerRecord { setup, step }),
+    kind: Kind::PerRecord(step),
     doc: Doc {
         summary: "`(K, V)` → `(K, f(V))`",
         example: "words.map_values(|n| n * 2).pprint();",
     },
 };
-
-fn setup(call: &OpCall, input: &Ident) -> TokenStream {
-    checked_closure(call, input, "map_values", "function")
-}
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
     let (rt, f, r) = (call.rt(), &call.closure, call.record());

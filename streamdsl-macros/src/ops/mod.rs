@@ -100,8 +100,12 @@ pub struct Doc {
 
 /// The role of an operator, each with its code generation.
 pub enum Kind {
-    /// Record by record; fused into the loop of its chain.
-    PerRecord(PerRecord),
+    /// Record by record; fused into the loop of its chain. Before the loop its function
+    /// (its only argument) is checked by the runtime's `ops::<name>::check(&input_marker, f)`,
+    /// which gives the checked function (bound to `call.closure`) and the marker of the output
+    /// record type (bound to `call.marker`). The `fn` is the step inside the loop: the record is
+    /// `call.record()`; `rest` continues with the output record bound to the same name.
+    PerRecord(fn(&OpCall, TokenStream) -> TokenStream),
     /// Ends a chain: gathers records into sinks, then makes its batch (`StageCode::batch`).
     Breaker(fn(&OpCall, &[Ident]) -> StageCode),
     /// Keeps state across batches (windows, per-key state): a field of the pipeline's state.
@@ -110,16 +114,6 @@ pub enum Kind {
     Snapshot(Snapshot),
     /// An output statement, given an expression borrowing the stream's batch.
     Output(fn(&OpCall, &TokenStream) -> TokenStream),
-}
-
-/// A record-by-record operator.
-pub struct PerRecord {
-    /// Before the loop: checks the closure against the input's record marker (the `&Ident`);
-    /// binds it to `call.closure` and the output record type's marker to `call.marker`.
-    pub setup: fn(&OpCall, &Ident) -> TokenStream,
-    /// Inside the loop: the record is `call.record()`; `rest` continues with the output record
-    /// bound to the same name.
-    pub step: fn(&OpCall, TokenStream) -> TokenStream,
 }
 
 /// The code of a stage (a breaker or a stateful operator), given its ports' record markers.
@@ -494,11 +488,17 @@ pub fn simple_stage(call: &OpCall, module: &str, args: TokenStream) -> StageCode
     }
 }
 
-/// The setup of a record-by-record operator whose runtime half is `ops::<module>::check`.
-pub fn checked_closure(call: &OpCall, input: &Ident, module: &str, arg: &str) -> TokenStream {
-    let (rt, f, m, user) = (call.rt(), &call.closure, &call.marker, call.arg(arg));
-    let module = format_ident!("{module}");
-    let checked = call.fresh("checked");
+/// The setup of a record-by-record operator (see [`Kind::PerRecord`]), given the marker of
+/// its input's records.
+pub fn checked_closure(call: &OpCall, input: &Ident) -> TokenStream {
+    let (rt, f, m, checked) = (
+        call.rt(),
+        &call.closure,
+        &call.marker,
+        call.fresh("checked"),
+    );
+    let module = format_ident!("{}", call.spec.name);
+    let user = call.args.iter().next().map(|a| a.expr);
     // `mut` is needed only for `FnMut` closures; the rebinding keeps the `allow` off the
     // user's closure.
     quote_spanned!(call.span=>
