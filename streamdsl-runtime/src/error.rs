@@ -5,6 +5,7 @@
 //! cause once.
 
 use crate::Time;
+use crate::checkpoint::Unreadable;
 
 /// An error from a user's output function (`foreach_rdd` returning `Err`).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -113,28 +114,63 @@ pub enum Error {
         /// Its stateful operators.
         stateful: String,
     },
+    /// The checkpoint directory cannot be created or listed.
+    #[error(
+        "checkpoint directory {dir} cannot be created or listed; give `checkpoint_dir` a directory \
+         this process may create and read"
+    )]
+    CheckpointDirUnusable {
+        /// The checkpoint directory.
+        dir: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The checkpoint directory holds another pipeline's checkpoint.
     #[error(
-        "checkpoint {file} was written by a different pipeline than `{pipeline}`: {difference}; \
-         use another checkpoint directory, or run the pipeline that wrote it"
+        "checkpoint {file} was written by a different pipeline than `{pipeline}`: the checkpoint has {} \
+         where this pipeline has {}; use another checkpoint directory, or run the pipeline that wrote it",
+        quoted(.only_in_checkpoint),
+        quoted(.only_in_pipeline)
     )]
     CheckpointMismatch {
         /// This pipeline.
         pipeline: &'static str,
         /// The checkpoint file.
         file: String,
-        /// What differs.
-        difference: String,
+        /// Fingerprint lines of the checkpoint that this pipeline lacks (with
+        /// `pipeline <name>` when the names differ).
+        only_in_checkpoint: Vec<String>,
+        /// Fingerprint lines of this pipeline that the checkpoint lacks.
+        only_in_pipeline: Vec<String>,
     },
     /// Checkpoint files exist but none can be read, or the state in one cannot be restored.
+    /// Every file has a cause of its own, so the message lists them (each with its causes)
+    /// and there is no `source()`.
     #[error(
-        "no checkpoint in {dir} can be restored ({reasons}); move the directory away to start afresh"
+        "no checkpoint in {dir} can be restored ({}); move the directory away to start afresh",
+        reasons(.files)
     )]
     CheckpointUnreadable {
         /// The checkpoint directory.
         dir: String,
-        /// Each file and why.
-        reasons: String,
+        /// Each file, and why it cannot be restored.
+        files: Vec<(String, Unreadable)>,
+    },
+    /// The pipeline's state could not be serialized for a checkpoint (the pipeline keeps
+    /// running).
+    #[error(
+        "the state of pipeline `{pipeline}` at batch {time} does not serialize, so its checkpoint \
+         was not written; the pipeline keeps running"
+    )]
+    CheckpointState {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// The batch.
+        time: Time,
+        /// Why.
+        #[source]
+        source: postcard::Error,
     },
     /// A checkpoint could not be written (the pipeline keeps running).
     #[error("could not write checkpoint of batch {time} to {dir}; the pipeline keeps running")]
@@ -167,8 +203,30 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Fingerprint lines as `` `a`, `b` ``, or `nothing else`.
+fn quoted(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return "nothing else".into();
+    }
+    lines
+        .iter()
+        .map(|l| format!("`{l}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each file with why it cannot be restored: `file: why: cause; file: why`.
+fn reasons(files: &[(String, Unreadable)]) -> String {
+    files
+        .iter()
+        .map(|(file, why)| format!("{file}: {}", Chain(why)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// An error followed by its causes, `error: cause: cause of the cause`: for the places that
-/// show an error as one line of text (the metrics of an output that failed).
+/// show an error as one line of text (the metrics of an output that failed, the files of
+/// [`Error::CheckpointUnreadable`]).
 pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for Chain<'_> {

@@ -1,7 +1,7 @@
 //! Checkpointing a running pipeline: restoring at start, writing when due.
 
 use super::format::CheckpointData;
-use super::recovery::{Recovery, Refusal, decide};
+use super::recovery::{Recovery, Refusal, Unreadable, decide};
 use super::writer::CheckpointDir;
 use crate::Time;
 use crate::error::{Error, Result};
@@ -35,15 +35,19 @@ impl Checkpointer {
         let interval = info
             .checkpoint_interval
             .expect("only pipelines that checkpoint get a checkpointer");
-        let dir = CheckpointDir::open(path)?;
         let shown = path.display().to_string();
+        let unusable = |source| Error::CheckpointDirUnusable {
+            dir: shown.clone(),
+            source,
+        };
+        let dir = CheckpointDir::open(path).map_err(unusable)?;
         let mut checkpointer = Checkpointer {
             dir,
             interval_ms: duration_millis(interval),
             last_written: None,
         };
-        let files = checkpointer.dir.files()?;
-        let (file, data, skipped) = match decide(&files, info.name, info.fingerprint) {
+        let files = checkpointer.dir.files().map_err(unusable)?;
+        let (file, data, skipped) = match decide(files, info.name, info.fingerprint) {
             Ok(Recovery::Fresh) => return Ok((checkpointer, None)),
             Ok(Recovery::Resume {
                 file,
@@ -55,33 +59,26 @@ impl Checkpointer {
                 only_in_checkpoint,
                 only_in_pipeline,
             }) => {
-                let difference = format!(
-                    "the checkpoint has {} where this pipeline has {}",
-                    quoted(&only_in_checkpoint),
-                    quoted(&only_in_pipeline)
-                );
                 return Err(Error::CheckpointMismatch {
                     pipeline: info.name,
                     file: format!("{shown}/{file}"),
-                    difference,
+                    only_in_checkpoint,
+                    only_in_pipeline,
                 });
             }
             Err(Refusal::Unreadable { files }) => {
-                return Err(Error::CheckpointUnreadable {
-                    dir: shown,
-                    reasons: reasons(&files),
-                });
+                return Err(Error::CheckpointUnreadable { dir: shown, files });
             }
         };
         for (skipped_file, why) in &skipped {
-            tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = %why, "unreadable checkpoint skipped; using an older one");
+            tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = why as &dyn std::error::Error, "unreadable checkpoint skipped; using an older one");
         }
-        pipeline
-            .restore_state(&data.state)
-            .map_err(|e| Error::CheckpointUnreadable {
-                dir: shown.clone(),
-                reasons: format!("{file}: its state does not decode: {e}"),
-            })?;
+        if let Err(e) = pipeline.restore_state(&data.state) {
+            return Err(Error::CheckpointUnreadable {
+                dir: shown,
+                files: vec![(file, Unreadable::State(e))],
+            });
+        }
         inputs.restore(&data.inputs)?;
         let resumed = Resumed {
             zero_time: Time::from_millis(data.zero_time),
@@ -111,14 +108,13 @@ impl Checkpointer {
         zero_time: Time,
         time: Time,
     ) -> Result<()> {
-        let write_error = |source| Error::CheckpointWrite {
-            dir: self.dir.path().display().to_string(),
-            time,
-            source,
-        };
         let state = pipeline
             .save_state()
-            .map_err(|e| write_error(std::io::Error::other(e)))?;
+            .map_err(|source| Error::CheckpointState {
+                pipeline: info.name,
+                time,
+                source,
+            })?;
         let data = CheckpointData {
             pipeline: info.name.to_owned(),
             fingerprint: info.fingerprint.iter().map(|l| l.to_string()).collect(),
@@ -127,28 +123,16 @@ impl Checkpointer {
             inputs: inputs.positions(),
             state,
         };
-        let file = self.dir.write(&data).map_err(write_error)?;
+        let file = self
+            .dir
+            .write(&data)
+            .map_err(|source| Error::CheckpointWrite {
+                dir: self.dir.path().display().to_string(),
+                time,
+                source,
+            })?;
         self.last_written = Some(time);
         tracing::debug!(pipeline = info.name, file = %file.display(), "checkpoint written");
         Ok(())
     }
-}
-
-fn quoted(lines: &[String]) -> String {
-    if lines.is_empty() {
-        return "nothing else".into();
-    }
-    lines
-        .iter()
-        .map(|l| format!("`{l}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn reasons(files: &[(String, String)]) -> String {
-    files
-        .iter()
-        .map(|(f, why)| format!("{f}: {why}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }

@@ -9,6 +9,43 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 /// Version of the file format; a file of another version is refused, not misread.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// What is wrong with the bytes of a file that should be a checkpoint: the file is skipped
+/// for an older checkpoint, or, if none is readable, named in
+/// [`Error::CheckpointUnreadable`](crate::Error::CheckpointUnreadable).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The file ends before the end of the header (a write cut short).
+    #[error("truncated: {len} bytes, shorter than the {HEADER_LEN}-byte header")]
+    ShorterThanHeader {
+        /// The file's length.
+        len: usize,
+    },
+    /// The file does not start as a checkpoint does.
+    #[error("not a streamdsl checkpoint (bad magic bytes)")]
+    BadMagic,
+    /// The file has another format version (written by another streamdsl).
+    #[error("format version {version}, but this build reads version {FORMAT_VERSION}")]
+    Version {
+        /// The file's version.
+        version: u32,
+    },
+    /// The payload is not as long as the header says (a write cut short).
+    #[error("truncated: payload of {len} bytes, header says {expected}")]
+    PayloadLength {
+        /// The payload's length.
+        len: u64,
+        /// The length the header gives.
+        expected: u64,
+    },
+    /// The payload's CRC32 is not the header's: the file was damaged.
+    #[error("corrupt: checksum mismatch")]
+    Checksum,
+    /// The checksum matches but the metadata does not decode.
+    #[error("corrupt: its metadata does not decode")]
+    Metadata(#[source] postcard::Error),
+}
+
 /// What a checkpoint holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointData {
@@ -63,37 +100,32 @@ impl CheckpointData {
     }
 
     /// Reads a file's bytes, or says what is wrong with them.
-    pub fn decode(bytes: &[u8]) -> Result<CheckpointData, String> {
+    pub fn decode(bytes: &[u8]) -> Result<CheckpointData, DecodeError> {
         if bytes.len() < HEADER_LEN {
-            return Err(format!(
-                "truncated: {} bytes, shorter than the header",
-                bytes.len()
-            ));
+            return Err(DecodeError::ShorterThanHeader { len: bytes.len() });
         }
         let (header, payload) = bytes.split_at(HEADER_LEN);
         if &header[..8] != MAGIC {
-            return Err("not a streamdsl checkpoint (bad magic bytes)".into());
+            return Err(DecodeError::BadMagic);
         }
         let field = |at: usize, len: usize| &header[at..at + len];
         let version = u32::from_le_bytes(field(8, 4).try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
-            return Err(format!(
-                "format version {version}, this build reads version {FORMAT_VERSION}"
-            ));
+            return Err(DecodeError::Version { version });
         }
-        let len = u64::from_le_bytes(field(12, 8).try_into().expect("8 bytes"));
-        if payload.len() as u64 != len {
-            return Err(format!(
-                "truncated: payload of {} bytes, header says {len}",
-                payload.len()
-            ));
+        let expected = u64::from_le_bytes(field(12, 8).try_into().expect("8 bytes"));
+        if payload.len() as u64 != expected {
+            return Err(DecodeError::PayloadLength {
+                len: payload.len() as u64,
+                expected,
+            });
         }
         let crc = u32::from_le_bytes(field(20, 4).try_into().expect("4 bytes"));
         if crc32fast::hash(payload) != crc {
-            return Err("corrupt: checksum mismatch".into());
+            return Err(DecodeError::Checksum);
         }
         let (meta, state): (Meta, &[u8]) =
-            postcard::take_from_bytes(payload).map_err(|e| format!("corrupt: {e}"))?;
+            postcard::take_from_bytes(payload).map_err(DecodeError::Metadata)?;
         Ok(CheckpointData {
             pipeline: meta.pipeline,
             fingerprint: meta.fingerprint,
@@ -124,6 +156,31 @@ pub(crate) mod tests {
     fn round_trip() {
         let data = sample(5000);
         assert_eq!(CheckpointData::decode(&data.encode()), Ok(data));
+    }
+
+    #[test]
+    fn what_is_wrong_is_named() {
+        let bytes = sample(5000).encode();
+        assert_eq!(
+            CheckpointData::decode(&bytes[..10]),
+            Err(DecodeError::ShorterThanHeader { len: 10 })
+        );
+        assert_eq!(
+            CheckpointData::decode(&[0; HEADER_LEN]),
+            Err(DecodeError::BadMagic)
+        );
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(CheckpointData::decode(&flipped), Err(DecodeError::Checksum));
+        assert_eq!(
+            DecodeError::PayloadLength {
+                len: 3,
+                expected: 7
+            }
+            .to_string(),
+            "truncated: payload of 3 bytes, header says 7"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod recovery;
 mod writer;
 
 pub(crate) use checkpointer::Checkpointer;
-pub use format::{CheckpointData, FORMAT_VERSION};
+pub use format::{CheckpointData, DecodeError, FORMAT_VERSION};
+pub use recovery::Unreadable;
 pub use writer::CheckpointDir;
 pub(crate) use writer::crash_point;

@@ -1,9 +1,26 @@
 //! What to restore: a pure function of the checkpoint directory's files.
 
-use super::format::CheckpointData;
+use super::format::{CheckpointData, DecodeError};
+use std::io;
+
+/// Why a checkpoint file cannot be restored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unreadable {
+    /// The file could not be read.
+    #[error("cannot be read")]
+    Read(#[source] io::Error),
+    /// Its bytes are not a checkpoint (cut short, damaged, another format version).
+    #[error(transparent)]
+    Format(#[from] DecodeError),
+    /// It is this pipeline's checkpoint, but the state in it does not decode as the
+    /// pipeline's state types (their serialized form changed).
+    #[error("its state does not decode as the pipeline's state types")]
+    State(#[source] postcard::Error),
+}
 
 /// The decision.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Recovery {
     /// No checkpoint: start afresh.
     Fresh,
@@ -14,12 +31,12 @@ pub enum Recovery {
         /// Its contents.
         data: CheckpointData,
         /// Newer checkpoint files that were unreadable, with why.
-        skipped: Vec<(String, String)>,
+        skipped: Vec<(String, Unreadable)>,
     },
 }
 
 /// Why no checkpoint can be restored.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Refusal {
     /// The newest readable checkpoint belongs to another pipeline (or another shape of this
     /// one): restoring it would restore garbage.
@@ -34,7 +51,7 @@ pub enum Refusal {
     /// Checkpoint files exist but none can be read.
     Unreadable {
         /// Every file with why it could not be read.
-        files: Vec<(String, String)>,
+        files: Vec<(String, Unreadable)>,
     },
 }
 
@@ -51,25 +68,24 @@ pub fn checkpoint_time(name: &str) -> Option<i64> {
 /// contents `Err` if the file could not be read). Only `checkpoint-<ms>` files count; the
 /// newest readable one is restored if it is this pipeline's (`pipeline`, `fingerprint`).
 pub fn decide(
-    files: &[(String, Result<Vec<u8>, String>)],
+    files: Vec<(String, io::Result<Vec<u8>>)>,
     pipeline: &str,
     fingerprint: &[&str],
 ) -> Result<Recovery, Refusal> {
-    let mut candidates: Vec<(i64, &String, &Result<Vec<u8>, String>)> = files
-        .iter()
-        .filter_map(|(name, bytes)| Some((checkpoint_time(name)?, name, bytes)))
+    let mut candidates: Vec<(i64, String, io::Result<Vec<u8>>)> = files
+        .into_iter()
+        .filter_map(|(name, bytes)| Some((checkpoint_time(&name)?, name, bytes)))
         .collect();
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut skipped = Vec::new();
     for (_, name, bytes) in candidates {
         let data = match bytes
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|b| CheckpointData::decode(b))
+            .map_err(Unreadable::Read)
+            .and_then(|b| Ok(CheckpointData::decode(&b)?))
         {
             Ok(data) => data,
             Err(reason) => {
-                skipped.push((name.clone(), reason));
+                skipped.push((name, reason));
                 continue;
             }
         };
@@ -79,7 +95,7 @@ pub fn decide(
         ours.insert(0, format!("pipeline {pipeline}"));
         if theirs != ours {
             return Err(Refusal::OtherPipeline {
-                file: name.clone(),
+                file: name,
                 only_in_checkpoint: theirs
                     .iter()
                     .filter(|l| !ours.contains(l))
@@ -93,7 +109,7 @@ pub fn decide(
             });
         }
         return Ok(Recovery::Resume {
-            file: name.clone(),
+            file: name,
             data,
             skipped,
         });
@@ -112,11 +128,15 @@ mod tests {
 
     const FINGERPRINT: &[&str] = &["batch 1000 ms"];
 
-    fn file(name: &str, bytes: Vec<u8>) -> (String, Result<Vec<u8>, String>) {
+    fn file(name: &str, bytes: Vec<u8>) -> (String, io::Result<Vec<u8>>) {
         (name.to_owned(), Ok(bytes))
     }
 
-    fn resumed(files: &[(String, Result<Vec<u8>, String>)]) -> (String, i64, usize) {
+    fn fresh(files: Vec<(String, io::Result<Vec<u8>>)>) -> bool {
+        matches!(decide(files, "P", FINGERPRINT), Ok(Recovery::Fresh))
+    }
+
+    fn resumed(files: Vec<(String, io::Result<Vec<u8>>)>) -> (String, i64, usize) {
         match decide(files, "P", FINGERPRINT) {
             Ok(Recovery::Resume {
                 file,
@@ -133,47 +153,44 @@ mod tests {
 
     #[test]
     fn empty_directory_starts_fresh() {
-        assert_eq!(decide(&[], "P", FINGERPRINT), Ok(Recovery::Fresh));
+        assert!(fresh(vec![]));
     }
 
     #[test]
     fn crash_while_writing_the_first_temporary_file_starts_fresh() {
         let mut partial = sample(1000).encode();
         partial.truncate(partial.len() / 2);
-        assert_eq!(
-            decide(&[file(".checkpoint-1000.tmp", partial)], "P", FINGERPRINT),
-            Ok(Recovery::Fresh)
-        );
+        assert!(fresh(vec![file(".checkpoint-1000.tmp", partial)]));
     }
 
     #[test]
     fn crash_while_writing_a_later_temporary_file_resumes_from_the_previous_checkpoint() {
         let mut partial = sample(2000).encode();
         partial.truncate(10);
-        let files = [
+        let files = vec![
             file("checkpoint-1000", sample(1000).encode()),
             file(".checkpoint-2000.tmp", partial),
         ];
-        assert_eq!(resumed(&files), ("checkpoint-1000".into(), 1000, 0));
+        assert_eq!(resumed(files), ("checkpoint-1000".into(), 1000, 0));
     }
 
     #[test]
     fn crash_after_rename_resumes_from_the_new_checkpoint() {
-        let files = [
+        let files = vec![
             file("checkpoint-1000", sample(1000).encode()),
             file("checkpoint-2000", sample(2000).encode()),
         ];
-        assert_eq!(resumed(&files), ("checkpoint-2000".into(), 2000, 0));
+        assert_eq!(resumed(files), ("checkpoint-2000".into(), 2000, 0));
     }
 
     #[test]
     fn crash_while_deleting_old_checkpoints_resumes_from_the_newest() {
-        let files = [
+        let files = vec![
             file("checkpoint-3000", sample(3000).encode()),
             file("checkpoint-1000", sample(1000).encode()),
             file("checkpoint-2000", sample(2000).encode()),
         ];
-        assert_eq!(resumed(&files), ("checkpoint-3000".into(), 3000, 0));
+        assert_eq!(resumed(files), ("checkpoint-3000".into(), 3000, 0));
     }
 
     #[test]
@@ -183,47 +200,76 @@ mod tests {
         let mut flipped = sample(3000).encode();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        let files = [
+        let files = vec![
             file("checkpoint-1000", sample(1000).encode()),
             file("checkpoint-2000", torn),
             file("checkpoint-3000", flipped),
-            ("checkpoint-4000".into(), Err("permission denied".into())),
+            (
+                "checkpoint-4000".into(),
+                Err(io::ErrorKind::PermissionDenied.into()),
+            ),
         ];
-        assert_eq!(resumed(&files), ("checkpoint-1000".into(), 1000, 3));
+        match decide(files, "P", FINGERPRINT) {
+            Ok(Recovery::Resume { file, skipped, .. }) => {
+                assert_eq!(file, "checkpoint-1000");
+                let reasons: Vec<(&str, String)> = skipped
+                    .iter()
+                    .map(|(f, why)| (f.as_str(), why.to_string()))
+                    .collect();
+                assert_eq!(
+                    reasons,
+                    [
+                        ("checkpoint-4000", "cannot be read".to_owned()),
+                        ("checkpoint-3000", "corrupt: checksum mismatch".to_owned()),
+                        (
+                            "checkpoint-2000",
+                            "truncated: payload of 32 bytes, header says 33".to_owned()
+                        ),
+                    ]
+                );
+                assert!(
+                    std::error::Error::source(&skipped[0].1).is_some(),
+                    "the read error is the cause"
+                );
+            }
+            other => panic!("expected a resume, got {other:?}"),
+        }
     }
 
     #[test]
     fn only_unreadable_checkpoints_are_refused() {
-        let files = [file("checkpoint-1000", b"garbage".to_vec())];
+        let files = vec![file("checkpoint-1000", b"garbage".to_vec())];
         assert!(
-            matches!(decide(&files, "P", FINGERPRINT), Err(Refusal::Unreadable { files }) if files.len() == 1)
+            matches!(decide(files, "P", FINGERPRINT), Err(Refusal::Unreadable { files }) if files.len() == 1)
         );
     }
 
     #[test]
     fn another_pipelines_checkpoint_is_refused_naming_the_difference() {
-        let files = [file("checkpoint-1000", sample(1000).encode())];
-        let refusal = decide(&files, "P", &["batch 2000 ms"]).unwrap_err();
-        assert_eq!(
-            refusal,
-            Refusal::OtherPipeline {
-                file: "checkpoint-1000".into(),
-                only_in_checkpoint: vec!["batch 1000 ms".into()],
-                only_in_pipeline: vec!["batch 2000 ms".into()],
+        let files = || vec![file("checkpoint-1000", sample(1000).encode())];
+        match decide(files(), "P", &["batch 2000 ms"]) {
+            Err(Refusal::OtherPipeline {
+                file,
+                only_in_checkpoint,
+                only_in_pipeline,
+            }) => {
+                assert_eq!(file, "checkpoint-1000");
+                assert_eq!(only_in_checkpoint, ["batch 1000 ms"]);
+                assert_eq!(only_in_pipeline, ["batch 2000 ms"]);
             }
-        );
+            other => panic!("expected a refusal, got {other:?}"),
+        }
         assert!(matches!(
-            decide(&files, "Q", FINGERPRINT),
+            decide(files(), "Q", FINGERPRINT),
             Err(Refusal::OtherPipeline { .. })
         ));
     }
 
     #[test]
     fn other_files_are_ignored() {
-        let files = [
+        assert!(fresh(vec![
             file("notes.txt", b"x".to_vec()),
             file("checkpoint-x", b"x".to_vec()),
-        ];
-        assert_eq!(decide(&files, "P", FINGERPRINT), Ok(Recovery::Fresh));
+        ]));
     }
 }

@@ -30,7 +30,7 @@ impl CheckpointDir {
     }
 
     /// Every file of the directory with its contents (or why it could not be read).
-    pub fn files(&self) -> io::Result<Vec<(String, Result<Vec<u8>, String>)>> {
+    pub fn files(&self) -> io::Result<Vec<(String, io::Result<Vec<u8>>)>> {
         let mut files = Vec::new();
         for entry in fs::read_dir(&self.path)? {
             let entry = entry?;
@@ -38,7 +38,7 @@ impl CheckpointDir {
             if checkpoint_time(&name).is_none() {
                 continue;
             }
-            files.push((name, fs::read(entry.path()).map_err(|e| e.to_string())));
+            files.push((name, fs::read(entry.path())));
         }
         Ok(files)
     }
@@ -135,7 +135,7 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
-        match decide(&ckpt.files().unwrap(), "P", &[]) {
+        match decide(ckpt.files().unwrap(), "P", &[]) {
             Ok(Recovery::Resume { data, .. }) => assert_eq!(data, sample(5000)),
             other => panic!("{other:?}"),
         }
