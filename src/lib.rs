@@ -63,6 +63,7 @@
 //! | `map(function)` | `T` → `f(T)` |
 //! | `flat_map(function)` | `T` → each item of `f(T)` |
 //! | `filter(predicate)` | `T` → `T` where `predicate(&T)` |
+//! | `filter_map(function)` | `T` → `U` for each `Some(U)` of `f(T)` |
 //! | `map_values(function)` | `(K, V)` → `(K, f(V))` |
 //! | `flat_map_values(function)` | `(K, V)` → `(K, W)` for each `W` in `f(V)` |
 //! | `repartition(partitions)` | same records, in `partitions` partitions |
@@ -121,6 +122,7 @@
 //!         lines.map(|line| line.len()).pprint();
 //!         lines.flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>()).pprint();
 //!         numbers.filter(|n| n % 2 == 0).pprint();
+//!         lines.filter_map(|line| line.parse::<i64>().ok()).pprint();
 //!         words.map_values(|n| n * 2).pprint();
 //!         words.flat_map_values(|n| [n, n + 1]).pprint();
 //!         lines.repartition(4).pprint();

@@ -44,6 +44,30 @@ fn map_filter_flat_map() {
 }
 
 stream! {
+    pipeline ParseNumbers {
+        batch = 1s;
+        input lines: &str;
+        let numbers = lines.filter_map(|line| line.trim().parse::<i64>().ok());
+        numbers.pprint();
+        let doubled_evens = lines
+            .filter_map(|line| line.parse::<i64>().ok())
+            .filter(|n| n % 2 == 0)
+            .map(|n| n * 2);
+        doubled_evens.pprint();
+    }
+}
+
+/// `filter_map` is Spark's `flatMap` over an `Option`: the `Some`s, in order.
+#[test]
+fn filter_map_keeps_the_somes() {
+    let lines = vec![vec!["1".to_string(), "x".into(), " 4 ".into(), "6".into()], vec![]];
+    let r = run(ParseNumbers::new().lines(queue_stream(lines)), 2);
+    assert_eq!(r.stream("numbers").records_at(1000), ["1", "4", "6"]);
+    assert_eq!(r.stream("doubled_evens").records_at(1000), ["12"]);
+    assert!(r.stream("numbers").records_at(2000).is_empty());
+}
+
+stream! {
     pipeline Pairs {
         batch = 1s;
         input pairs: (String, i64);

@@ -22,6 +22,7 @@ declare_ops![
     map,
     flat_map,
     filter,
+    filter_map,
     map_values,
     flat_map_values,
     repartition,

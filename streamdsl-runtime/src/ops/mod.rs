@@ -26,6 +26,8 @@ pub mod count_by_value;
 #[doc(hidden)]
 pub mod filter;
 #[doc(hidden)]
+pub mod filter_map;
+#[doc(hidden)]
 pub mod flat_map;
 #[doc(hidden)]
 pub mod flat_map_values;
