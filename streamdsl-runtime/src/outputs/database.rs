@@ -14,7 +14,8 @@
 //! A failure is retried with exponential backoff; when the retries run out the pipeline stops
 //! with the error (or, with [`DatabaseSink::wait_on_failure`], keeps retrying), so a batch is
 //! never dropped and later batches never overtake it. A missing table or column, or refused
-//! credentials, stop at once with what to fix. The URL's password never appears in logs or
+//! credentials, stop at once with what to fix: a [`DatabaseError`], the cause of the pipeline's
+//! [`Error::SinkFailed`](crate::Error::SinkFailed). The URL's password never appears in logs or
 //! errors.
 
 use super::{OutputContext, StopPipeline};
@@ -78,13 +79,28 @@ impl std::hash::Hash for SqlValue {
 )]
 pub trait ToSqlValue {
     /// The value, or why it cannot be stored.
-    fn to_sql(&self) -> Result<SqlValue, String>;
+    fn to_sql(&self) -> Result<SqlValue, ValueError>;
+}
+
+/// Why a value of a record cannot be a column.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// An unsigned integer above `i64::MAX`: a `BIGINT` column cannot hold it.
+    #[error(
+        "{value} does not fit a BIGINT (at most {max}); map it to a type that fits, e.g. a String",
+        max = i64::MAX
+    )]
+    TooLarge {
+        /// The value.
+        value: u64,
+    },
 }
 
 macro_rules! sql_value {
     ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {
         $(impl ToSqlValue for $t {
-            fn to_sql(&self) -> Result<SqlValue, String> {
+            fn to_sql(&self) -> Result<SqlValue, ValueError> {
                 let $v = self;
                 $e
             }
@@ -103,21 +119,21 @@ sql_value! {
     u8 => |v| Ok(SqlValue::Int((*v).into())),
     u16 => |v| Ok(SqlValue::Int((*v).into())),
     u32 => |v| Ok(SqlValue::Int((*v).into())),
-    u64 => |v| i64::try_from(*v).map(SqlValue::Int).map_err(|_| format!("{v} does not fit a BIGINT")),
-    usize => |v| i64::try_from(*v).map(SqlValue::Int).map_err(|_| format!("{v} does not fit a BIGINT")),
+    u64 => |v| i64::try_from(*v).map(SqlValue::Int).map_err(|_| ValueError::TooLarge { value: *v }),
+    usize => |v| i64::try_from(*v).map(SqlValue::Int).map_err(|_| ValueError::TooLarge { value: *v as u64 }),
     f32 => |v| Ok(SqlValue::Float((*v).into())),
     f64 => |v| Ok(SqlValue::Float(*v)),
     Vec<u8> => |v| Ok(SqlValue::Bytes(v.clone())),
 }
 
 impl<T: ToSqlValue + ?Sized> ToSqlValue for &T {
-    fn to_sql(&self) -> Result<SqlValue, String> {
+    fn to_sql(&self) -> Result<SqlValue, ValueError> {
         (**self).to_sql()
     }
 }
 
 impl<T: ToSqlValue> ToSqlValue for Option<T> {
-    fn to_sql(&self) -> Result<SqlValue, String> {
+    fn to_sql(&self) -> Result<SqlValue, ValueError> {
         self.as_ref().map_or(Ok(SqlValue::Null), ToSqlValue::to_sql)
     }
 }
@@ -129,13 +145,13 @@ impl<T: ToSqlValue> ToSqlValue for Option<T> {
 )]
 pub trait ToRow {
     /// Appends the row's values to `row`.
-    fn to_row(&self, row: &mut Vec<SqlValue>) -> Result<(), String>;
+    fn to_row(&self, row: &mut Vec<SqlValue>) -> Result<(), ValueError>;
 }
 
 macro_rules! tuple_row {
     ($($t:ident $i:tt),+) => {
         impl<$($t: ToSqlValue),+> ToRow for ($($t,)+) {
-            fn to_row(&self, row: &mut Vec<SqlValue>) -> Result<(), String> {
+            fn to_row(&self, row: &mut Vec<SqlValue>) -> Result<(), ValueError> {
                 $(row.push(self.$i.to_sql()?);)+
                 Ok(())
             }
@@ -151,6 +167,126 @@ tuple_row!(A 0, B 1, C 2, D 3, E 4);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// Why `save_to_database` could not write a batch: the cause of the
+/// [`Error::SinkFailed`](crate::Error::SinkFailed) the pipeline stops with. A server is named
+/// by its URL without the password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    /// A table or column name is not an identifier (the sink puts names in SQL text).
+    #[error(
+        "`{name}` is not a valid table or column name: use letters, digits and `_`, at most 64, \
+         not starting with a digit"
+    )]
+    InvalidName {
+        /// The name.
+        name: String,
+    },
+    /// The sink was given no columns.
+    #[error("no columns given for table `{table}`: set them with `.columns([…])`")]
+    NoColumns {
+        /// The table.
+        table: String,
+    },
+    /// An upsert key is not one of the columns.
+    #[error(
+        "upsert key `{key}` is not one of the columns {columns:?}: `.upsert_on([…])` names columns \
+         given to `.columns([…])`"
+    )]
+    KeyNotAColumn {
+        /// The key column.
+        key: String,
+        /// The sink's columns.
+        columns: Vec<String>,
+    },
+    /// The records have more or fewer values than the sink has columns.
+    #[error(
+        "records have {values} values but the sink has {} columns {columns:?}: give `.columns([…])` \
+         one name per value of a record",
+        .columns.len()
+    )]
+    WrongWidth {
+        /// Values in a record.
+        values: usize,
+        /// The sink's columns.
+        columns: Vec<String>,
+    },
+    /// A value of a record cannot be stored.
+    #[error("a record cannot be written to table `{table}`")]
+    Value {
+        /// The table.
+        table: String,
+        /// Why.
+        #[source]
+        source: ValueError,
+    },
+    /// The URL's scheme is not one of the enabled drivers'.
+    #[error(
+        "unsupported database URL scheme `{scheme}://`: streamdsl writes to `mysql://` (feature \
+         `mysql`) and `postgres://` (feature `postgres`)"
+    )]
+    UnsupportedScheme {
+        /// The scheme.
+        scheme: String,
+    },
+    /// The table does not exist.
+    #[cfg(any(feature = "mysql", feature = "postgres"))]
+    #[error("{server} has no table `{table}`: create the table first, with the sink's columns")]
+    MissingTable {
+        /// The server.
+        server: String,
+        /// The table.
+        table: String,
+        /// What the server said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The server refused the batch for a reason retrying cannot fix: a missing column,
+    /// refused credentials, a value its column cannot hold.
+    #[cfg(any(feature = "mysql", feature = "postgres"))]
+    #[error("{server} refused the batch for table `{table}`, and retrying cannot change that")]
+    Refused {
+        /// The server.
+        server: String,
+        /// The table.
+        table: String,
+        /// What the server said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Every attempt failed: the retries ran out.
+    #[error(
+        "{server} did not take the batch for table `{table}` (gave up after {retries} retries)"
+    )]
+    GaveUp {
+        /// The server.
+        server: String,
+        /// The table.
+        table: String,
+        /// Retries made after the first attempt.
+        retries: u32,
+        /// Why the last attempt failed.
+        #[source]
+        source: AttemptError,
+    },
+}
+
+/// Why one attempt to write a batch failed, in a way that retrying may fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttemptError {
+    /// The attempt took longer than [`DatabaseSink::attempt_timeout`].
+    #[error("no answer from the server within {} s", .timeout.as_secs())]
+    NoAnswer {
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// Connecting, or the transaction, failed.
+    #[cfg(any(feature = "mysql", feature = "postgres"))]
+    #[error(transparent)]
+    Server(sqlx::Error),
+}
 
 /// Where and how `save_to_database` writes.
 pub struct DatabaseSink {
@@ -192,7 +328,7 @@ fn redacted(url: &str) -> String {
 }
 
 /// A name the sink puts in SQL text: letters, digits and `_`, not starting with a digit.
-fn identifier(name: &str) -> Result<&str, String> {
+fn identifier(name: &str) -> Result<&str, DatabaseError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -200,9 +336,9 @@ fn identifier(name: &str) -> Result<&str, String> {
     if ok {
         Ok(name)
     } else {
-        Err(format!(
-            "`{name}` is not a valid table or column name (letters, digits and `_`, up to 64)"
-        ))
+        Err(DatabaseError::InvalidName {
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -282,13 +418,12 @@ impl DatabaseSink {
     }
 
     /// What is written where, checked: names are identifiers, the key is among the columns.
-    fn plan(&self) -> Result<Plan, String> {
+    fn plan(&self) -> Result<Plan, DatabaseError> {
         identifier(&self.table)?;
         if self.columns.is_empty() {
-            return Err(format!(
-                "no columns given for table `{}`: set them with `.columns([…])`",
-                self.table
-            ));
+            return Err(DatabaseError::NoColumns {
+                table: self.table.clone(),
+            });
         }
         let mut columns = self.columns.clone();
         columns.extend(self.batch_time_column.clone());
@@ -297,10 +432,10 @@ impl DatabaseSink {
         }
         for k in &self.key {
             if !self.columns.contains(k) {
-                return Err(format!(
-                    "upsert key `{k}` is not one of the columns {:?}",
-                    self.columns
-                ));
+                return Err(DatabaseError::KeyNotAColumn {
+                    key: k.clone(),
+                    columns: self.columns.clone(),
+                });
             }
         }
         Ok(Plan {
@@ -318,9 +453,6 @@ struct Plan {
     key: Vec<String>,
 }
 
-/// A failure that retrying cannot fix (missing table, refused credentials, bad values).
-struct Permanent(String);
-
 /// Writes `batch` (the generated code calls this).
 #[doc(hidden)]
 pub fn write<T: ToRow>(
@@ -329,23 +461,21 @@ pub fn write<T: ToRow>(
     index: usize,
     batch: &Batch<T>,
 ) -> Result<(), BoxError> {
-    let plan = sink.plan().map_err(|e| StopPipeline(e.into()))?;
+    let plan = sink.plan().map_err(stop)?;
     let width = sink.columns.len();
     let time = out.time().millis();
     // All rows in one flat vector: no allocation per row.
     let mut values = Vec::with_capacity(batch.len() * plan.columns.len());
     for record in batch.iter() {
         let before = values.len();
-        record
-            .to_row(&mut values)
-            .map_err(|e| StopPipeline(format!("a record cannot be written: {e}").into()))?;
+        record.to_row(&mut values).map_err(|source| {
+            let table = plan.table.clone();
+            stop(DatabaseError::Value { table, source })
+        })?;
         if values.len() - before != width {
-            let message = format!(
-                "records have {} values but the sink has {width} columns {:?}",
-                values.len() - before,
-                sink.columns
-            );
-            return Err(StopPipeline(message.into()).into());
+            let values = values.len() - before;
+            let columns = sink.columns.clone();
+            return Err(stop(DatabaseError::WrongWidth { values, columns }));
         }
         if sink.batch_time_column.is_some() {
             values.push(SqlValue::Int(time));
@@ -357,6 +487,11 @@ pub fn write<T: ToRow>(
     let output = format!("{index}:{}", plan.table);
     let pipeline = out.pipeline();
     out.block_on(sink.write_with_retries(pipeline, &output, time, &plan, &values))
+}
+
+/// The error of a batch the sink could not write: the pipeline stops at it.
+fn stop(error: DatabaseError) -> BoxError {
+    StopPipeline(error.into()).into()
 }
 
 /// The rows (flat, `plan.columns.len()` values each) with distinct keys, the last of each key
@@ -422,11 +557,12 @@ impl DatabaseSink {
             // did land, the retry finds the batch's marker and skips it.
             let result = match tokio::time::timeout(self.attempt_timeout, attempt_write).await {
                 Ok(result) => result,
-                Err(_) => Err(driver::Failure::Transient(format!(
-                    "no answer from the server within {} s",
-                    self.attempt_timeout.as_secs()
-                ))),
+                Err(_) => Err(driver::Failure::Transient(AttemptError::NoAnswer {
+                    timeout: self.attempt_timeout,
+                })),
             };
+            let server = || redacted(&self.url);
+            let table = || plan.table.clone();
             let error = match result {
                 Ok(written) => {
                     if !written {
@@ -439,23 +575,49 @@ impl DatabaseSink {
                     }
                     return Ok(());
                 }
-                Err(driver::Failure::Permanent(Permanent(message))) => {
-                    return Err(
-                        StopPipeline(format!("{}: {message}", redacted(&self.url)).into()).into(),
-                    );
+                Err(driver::Failure::Transient(error)) => error,
+                Err(driver::Failure::UnsupportedScheme(scheme)) => {
+                    return Err(stop(DatabaseError::UnsupportedScheme { scheme }));
                 }
-                Err(driver::Failure::Transient(message)) => message,
+                #[cfg(any(feature = "mysql", feature = "postgres"))]
+                Err(driver::Failure::MissingTable(source)) => {
+                    let (server, table) = (server(), table());
+                    return Err(stop(DatabaseError::MissingTable {
+                        server,
+                        table,
+                        source,
+                    }));
+                }
+                #[cfg(any(feature = "mysql", feature = "postgres"))]
+                Err(driver::Failure::Refused(source)) => {
+                    let (server, table) = (server(), table());
+                    return Err(stop(DatabaseError::Refused {
+                        server,
+                        table,
+                        source,
+                    }));
+                }
             };
             attempt += 1;
             if attempt > self.retries && !self.wait_on_failure {
-                let message = format!(
-                    "{}: {error} (gave up after {} retries)",
-                    redacted(&self.url),
-                    self.retries
-                );
-                return Err(StopPipeline(message.into()).into());
+                let (server, table, retries) = (server(), table(), self.retries);
+                let source = error;
+                return Err(stop(DatabaseError::GaveUp {
+                    server,
+                    table,
+                    retries,
+                    source,
+                }));
             }
-            tracing::warn!(pipeline, output, batch_time = time, attempt, error = %error, delay_ms = backoff.as_millis() as u64, "database write failed; retrying");
+            tracing::warn!(
+                pipeline,
+                output,
+                batch_time = time,
+                attempt,
+                error = &error as &dyn std::error::Error,
+                delay_ms = backoff.as_millis() as u64,
+                "database write failed; retrying"
+            );
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(30));
         }
@@ -593,15 +755,20 @@ mod sql {
 
 /// Talking to the servers: one body for both dialects, instantiated per sqlx driver.
 mod driver {
-    use super::{Permanent, Plan, SqlValue};
+    use super::{AttemptError, Plan, SqlValue};
 
     /// Why a write failed.
-    #[cfg_attr(not(any(feature = "mysql", feature = "postgres")), allow(dead_code))]
     pub(super) enum Failure {
         /// Retrying may help (connection, lock, server down).
-        Transient(String),
-        /// It will not (missing table or column, refused credentials).
-        Permanent(Permanent),
+        Transient(AttemptError),
+        /// It will not: the URL's scheme is not one of the enabled drivers'.
+        UnsupportedScheme(String),
+        /// It will not: the table does not exist.
+        #[cfg(any(feature = "mysql", feature = "postgres"))]
+        MissingTable(sqlx::Error),
+        /// It will not (a missing column, refused credentials, a value the column cannot hold).
+        #[cfg(any(feature = "mysql", feature = "postgres"))]
+        Refused(sqlx::Error),
     }
 
     /// A connection pool of one of the enabled drivers.
@@ -620,21 +787,13 @@ mod driver {
                 "1146", "1054", "1045", "1044", "1049", "42S02", "42S22", "42P01", "42703",
                 "28P01", "28000", "3D000", "22001", "22003",
             ];
-            let permanent = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .is_some_and(|c| PERMANENT.contains(&c.as_ref()));
-            let hint = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .filter(|c| ["1146", "42S02", "42P01"].contains(&c.as_ref()))
-                .map(|_| " (create the table first, with the sink's columns)")
-                .unwrap_or_default();
-            let message = format!("{e}{hint}");
-            if permanent {
-                Failure::Permanent(Permanent(message))
-            } else {
-                Failure::Transient(message)
+            /// The codes among them that say the table does not exist.
+            const MISSING_TABLE: &[&str] = &["1146", "42S02", "42P01"];
+            let code = e.as_database_error().and_then(|d| d.code());
+            match code.as_deref() {
+                Some(c) if MISSING_TABLE.contains(&c) => Failure::MissingTable(e),
+                Some(c) if PERMANENT.contains(&c) => Failure::Refused(e),
+                _ => Failure::Transient(AttemptError::Server(e)),
             }
         }
     }
@@ -665,9 +824,7 @@ mod driver {
             }
             other => {
                 let _ = (max_connections, timeout);
-                Err(Failure::Permanent(Permanent(format!(
-                    "unsupported database URL scheme `{other}://`: streamdsl writes to `mysql://` (feature `mysql`) and `postgres://` (feature `postgres`)"
-                ))))
+                Err(Failure::UnsupportedScheme(other.to_owned()))
             }
         }
     }
@@ -815,7 +972,26 @@ mod tests {
             .table("t")
             .columns(["word", "count"])
             .upsert_on(["nope"]);
-        assert!(sink.plan().is_err());
+        assert_eq!(
+            sink.plan().err().map(|e| e.to_string()).as_deref(),
+            Some(
+                "upsert key `nope` is not one of the columns [\"word\", \"count\"]: \
+                 `.upsert_on([…])` names columns given to `.columns([…])`"
+            )
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_its_column_is_named() {
+        let mut row = Vec::new();
+        let error = ("a", u64::MAX).to_row(&mut row).unwrap_err();
+        assert_eq!(error, ValueError::TooLarge { value: u64::MAX });
+        assert_eq!(
+            error.to_string(),
+            "18446744073709551615 does not fit a BIGINT (at most 9223372036854775807); map it to \
+             a type that fits, e.g. a String"
+        );
+        assert!(("a", 7usize).to_row(&mut row).is_ok());
     }
 
     #[test]
