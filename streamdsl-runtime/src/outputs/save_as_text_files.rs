@@ -87,6 +87,21 @@ impl From<&TextFiles> for TextFiles {
     }
 }
 
+/// Why `save_as_text_files` could not write a batch; the pipeline keeps running, as after a
+/// `foreach_rdd` that returned an error.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "could not write the batch directory {}; its parent must be a directory this process may write",
+    .dir.display()
+)]
+pub struct TextFilesError {
+    /// The batch's directory.
+    pub dir: PathBuf,
+    /// Why.
+    #[source]
+    pub source: io::Error,
+}
+
 /// Writes the batch (the generated code calls this).
 #[doc(hidden)]
 pub fn run<T: OutputRecord>(
@@ -94,7 +109,7 @@ pub fn run<T: OutputRecord>(
     batch: &Batch<T>,
     files: impl Into<TextFiles>,
     suffix: Option<&str>,
-) -> io::Result<()> {
+) -> Result<(), TextFilesError> {
     let mut files = files.into();
     if let Some(suffix) = suffix {
         files.suffix = suffix.to_owned();
@@ -102,7 +117,8 @@ pub fn run<T: OutputRecord>(
     if files.skip_empty && batch.is_empty() {
         return Ok(());
     }
-    write_batch_dir(&files.batch_dir(out.time().millis()), batch)
+    let dir = files.batch_dir(out.time().millis());
+    write_batch_dir(&dir, batch).map_err(|source| TextFilesError { dir, source })
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -156,6 +172,37 @@ fn write_batch_dir<T: OutputRecord>(target: &Path, batch: &Batch<T>) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Time, TimeZone};
+
+    #[test]
+    fn a_batch_that_cannot_be_written_names_its_directory() {
+        let root =
+            std::env::temp_dir().join(format!("streamdsl-text-error-{}", std::process::id()));
+        fs::write(&root, "a file, not a directory").unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut console = Vec::new();
+        let mut out = OutputContext {
+            runtime: runtime.handle(),
+            pipeline: "test",
+            time: Time::from_millis(1000),
+            time_zone: TimeZone::Utc,
+            console: &mut console,
+        };
+        let prefix = root.join("res").display().to_string();
+        let error = run(&mut out, &Batch::from(vec!["x"]), prefix, None).unwrap_err();
+        assert_eq!(error.dir, root.join("res-1000"));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "could not write the batch directory {}; its parent must be a directory this \
+                 process may write",
+                error.dir.display()
+            )
+        );
+        fs::remove_file(&root).unwrap();
+    }
 
     #[test]
     fn tv23_naming() {
