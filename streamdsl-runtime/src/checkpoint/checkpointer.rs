@@ -76,7 +76,7 @@ impl Checkpointer {
         if let Err(e) = pipeline.restore_state(&data.state) {
             return Err(Error::CheckpointUnreadable {
                 dir: shown,
-                files: vec![(file, Unreadable::State(e))],
+                files: vec![(file, Unreadable::StateMismatch(e))],
             });
         }
         inputs.restore(&data.inputs)?;

@@ -14,9 +14,11 @@ pub enum Unreadable {
     #[error(transparent)]
     Format(#[from] DecodeError),
     /// It is this pipeline's checkpoint, but the state in it does not decode as the
-    /// pipeline's state types (their serialized form changed).
+    /// pipeline's state types (their serialized form changed). Not named `State`: rustc
+    /// shortens a path in compile errors only to a name no other public item has, and
+    /// `tests/ui` expects `State<u64>` for `state::State`.
     #[error("its state does not decode as the pipeline's state types")]
-    State(#[source] postcard::Error),
+    StateMismatch(#[source] postcard::Error),
 }
 
 /// The decision.
