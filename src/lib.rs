@@ -197,7 +197,7 @@
 //!
 //! ## Outputs
 //!
-//! * `pprint(n?)`: the first `n` records (10 by default) of each batch in PySpark's format,
+//! * `pprint(num?)`: the first `num` records (10 by default) of each batch in PySpark's format,
 //!   each rendered with `{:?}`.
 //! * `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: any code per batch; it may
 //!   return `Result<(), E>`, errors are reported by [`Running::await_termination`].

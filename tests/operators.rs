@@ -60,7 +60,10 @@ stream! {
 /// `filter_map` is Spark's `flatMap` over an `Option`: the `Some`s, in order.
 #[test]
 fn filter_map_keeps_the_somes() {
-    let lines = vec![vec!["1".to_string(), "x".into(), " 4 ".into(), "6".into()], vec![]];
+    let lines = vec![
+        vec!["1".to_string(), "x".into(), " 4 ".into(), "6".into()],
+        vec![],
+    ];
     let r = run(ParseNumbers::new().lines(queue_stream(lines)), 2);
     assert_eq!(r.stream("numbers").records_at(1000), ["1", "4", "6"]);
     assert_eq!(r.stream("doubled_evens").records_at(1000), ["12"]);
