@@ -300,3 +300,80 @@ fn an_async_output_is_awaited_before_the_next_output_and_batch() {
         ["async 1000 2", "sync 1000 2", "async 2000 0", "sync 2000 0"]
     );
 }
+
+/// A listener that panics at its first batch.
+struct PanickingListener;
+
+impl StreamingListener for PanickingListener {
+    fn on_batch_completed(&mut self, _: &BatchInfo) {
+        panic!("listener bug");
+    }
+}
+
+/// An input whose second batch panics.
+struct PanickingInput;
+
+impl InputStream<i64> for PanickingInput {
+    fn describe(&self) -> String {
+        "panicking input".into()
+    }
+
+    fn next_batch(&mut self, time: Time) -> std::result::Result<Batch<i64>, streamdsl::BoxError> {
+        assert!(time.millis() < 2000, "input bug");
+        Ok(Batch::from(vec![1]))
+    }
+}
+
+/// Waits (bounded, so a regression fails instead of hanging) for the pipeline to end.
+fn panic_error(running: &Running, clock: &ManualClock) -> Error {
+    for _ in 0..500 {
+        clock.advance(Duration::from_secs(1));
+        match running.await_termination_or_timeout(Duration::from_millis(10)) {
+            Err(e) => return e,
+            Ok(true) => panic!("the pipeline stopped without an error"),
+            Ok(false) => {}
+        }
+    }
+    panic!("the pipeline neither ended nor reported the panic");
+}
+
+#[test]
+fn a_panic_on_the_driver_thread_ends_the_pipeline_with_where_it_happened() {
+    let (pipeline, input, _) = recorder(vec![vec![1]], None);
+    let clock = ManualClock::new();
+    let running = StreamingContext::new()
+        .manual_clock(clock.clone())
+        .add_listener(PanickingListener)
+        .start(pipeline.numbers(input))
+        .unwrap();
+    let error = panic_error(&running, &clock);
+    let Error::DriverPanicked {
+        during, message, ..
+    } = &error
+    else {
+        panic!("expected DriverPanicked, got {error:?}");
+    };
+    assert_eq!(*during, "in a listener's on_batch_completed");
+    assert_eq!(message, "listener bug");
+    assert!(
+        running
+            .await_termination_or_timeout(Duration::from_secs(5))
+            .unwrap()
+    );
+
+    let (pipeline, _, _) = recorder(vec![], None);
+    let clock = ManualClock::new();
+    let running = StreamingContext::new()
+        .manual_clock(clock.clone())
+        .start(pipeline.numbers(PanickingInput))
+        .unwrap();
+    let error = panic_error(&running, &clock);
+    assert!(
+        error
+            .to_string()
+            .contains("panicked while reading the inputs' batches: input bug"),
+        "{error}"
+    );
+    // Stopping after the panic returns (the thread ended) instead of hanging.
+    assert!(running.stop(StopMode::Immediately).is_ok());
+}

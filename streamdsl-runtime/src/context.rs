@@ -185,7 +185,7 @@ impl StreamingContext {
         };
         let thread = std::thread::Builder::new()
             .name(format!("streamdsl-driver-{}", info.name))
-            .spawn(move || driver.run())?;
+            .spawn(move || driver.run_catching_panics())?;
         Ok(Running {
             name: info.name,
             zero_time,

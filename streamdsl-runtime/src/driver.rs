@@ -89,11 +89,28 @@ pub(crate) struct Shared {
 pub(crate) struct Status {
     pub(crate) terminated: bool,
     pub(crate) errors: Vec<Error>,
+    /// What the driver thread is doing, for the error if it panics there.
+    pub(crate) phase: &'static str,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Status> {
         self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ends the pipeline after a panic on the driver thread outside a batch's user code:
+    /// the handles see a typed error naming where, instead of waiting forever.
+    pub(crate) fn driver_panicked(&self, pipeline: &'static str, message: String) {
+        let mut s = self.lock();
+        let during = s.phase;
+        tracing::error!(pipeline, during, %message, "the driver thread panicked; stopping");
+        s.errors.push(Error::DriverPanicked {
+            pipeline,
+            during,
+            message,
+        });
+        s.terminated = true;
+        self.changed.notify_all();
     }
 
     fn report(&self, errors: impl IntoIterator<Item = Error>) {
@@ -132,10 +149,24 @@ pub(crate) struct Driver<P: Pipeline> {
 }
 
 impl<P: Pipeline> Driver<P> {
+    /// Runs the loop on this thread; a panic in it (an input, a listener, the checkpoint
+    /// step) ends the pipeline with [`Error::DriverPanicked`].
+    pub(crate) fn run_catching_panics(self) {
+        let (shared, pipeline) = (Arc::clone(&self.shared), self.info.name);
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.run())) {
+            shared.driver_panicked(pipeline, panic_message(&*panic));
+        }
+    }
+
+    fn phase(&self, phase: &'static str) {
+        self.shared.lock().phase = phase;
+    }
+
     /// The loop; returns when the pipeline stops.
-    pub(crate) fn run(mut self) {
+    fn run(mut self) {
         let interval = self.info.batch_interval;
         let zero_time = self.zero_time;
+        self.phase("notifying the listeners that the pipeline started");
         for l in &mut self.config.listeners {
             l.on_streaming_started(zero_time);
         }
@@ -144,6 +175,7 @@ impl<P: Pipeline> Driver<P> {
         let mut last_batch: Option<Time> = None;
         let mut graceful_deadline: Option<Time> = None;
         loop {
+            self.phase("waiting for the next batch time");
             let command = self.wait_for_tick(time, graceful_deadline.is_some());
             match command {
                 Command::Stop(StopMode::Immediately) => break,
@@ -167,6 +199,7 @@ impl<P: Pipeline> Driver<P> {
             {
                 self.checkpoint(time);
             }
+            self.phase("completing the batch with the inputs (committing their positions)");
             self.inputs.batch_completed(time);
             let drained = !self.inputs.any_pending();
             if graceful_deadline.is_some_and(|deadline| drained || time >= deadline) {
@@ -181,6 +214,7 @@ impl<P: Pipeline> Driver<P> {
             }
             time = time + interval;
         }
+        self.phase("stopping the inputs");
         self.inputs.stop_receiving();
         // A stop writes the state of the last batch, so a restart does not redo batches.
         if let Some(last) = last_batch
@@ -188,6 +222,7 @@ impl<P: Pipeline> Driver<P> {
         {
             self.checkpoint(last);
         }
+        self.phase("notifying the listeners that the pipeline stopped");
         for l in &mut self.config.listeners {
             l.on_streaming_stopped();
         }
@@ -200,6 +235,7 @@ impl<P: Pipeline> Driver<P> {
     /// Writes the checkpoint of the batch at `time`; a failure is reported and the pipeline
     /// keeps running (the next checkpoint may succeed).
     fn checkpoint(&mut self, time: Time) {
+        self.phase("writing a checkpoint");
         let Some(checkpointer) = self.checkpointer.as_mut() else {
             return;
         };
@@ -253,6 +289,7 @@ impl<P: Pipeline> Driver<P> {
         let processing_start = self.config.clock.now();
         let started = Instant::now();
         let mut input_records = Vec::new();
+        self.phase("reading the inputs' batches");
         let batches = match self.inputs.next_batches(time, &mut input_records) {
             Ok(batches) => batches,
             Err(e) => {
@@ -293,6 +330,7 @@ impl<P: Pipeline> Driver<P> {
         if must_stop {
             return false;
         }
+        self.phase("in a listener's on_batch_completed");
         for l in &mut self.config.listeners {
             l.on_batch_completed(&info);
         }

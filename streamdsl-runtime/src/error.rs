@@ -75,6 +75,17 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// Code on the driver thread outside a batch's user code panicked (an input, a
+    /// listener, the checkpoint step); the pipeline stopped.
+    #[error("pipeline `{pipeline}` stopped: the driver thread panicked while {during}: {message}")]
+    DriverPanicked {
+        /// The pipeline.
+        pipeline: &'static str,
+        /// What the driver was doing.
+        during: &'static str,
+        /// The panic message.
+        message: String,
+    },
     /// An input failed to start.
     #[error("input `{input}` of pipeline `{pipeline}` could not start")]
     InputFailed {
