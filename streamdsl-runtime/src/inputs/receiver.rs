@@ -295,6 +295,8 @@ struct Running<T> {
     next_seq: u64,
     /// Records replayed from the log after a restart, delivered first.
     replay: Vec<T>,
+    /// The position after the replayed records (their sequence numbers may have gaps).
+    replay_next: u64,
     /// The log's directory, to delete what checkpoints no longer need.
     wal_dir: Option<PathBuf>,
     /// The position written in the previous checkpoint: the log before it is not needed.
@@ -384,6 +386,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
             shared: Arc::clone(&shared),
             next_seq: restored,
             replay: Vec::new(),
+            replay_next: restored,
             wal_dir: None,
             checkpointed: restored,
         };
@@ -393,9 +396,22 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                     "the write-ahead log needs a checkpoint directory; set one with StreamingContext::checkpoint_dir",
                 )?;
                 let dir = dir.join("received").join(ctx.input_name());
-                let wal = Wal::open(&dir, codec.clone())?;
+                let wal = Wal::open(&dir, codec.clone(), restored)?;
                 // Received before a crash but not in a checkpointed batch: delivered again.
-                running.replay = wal.read_from(restored)?;
+                let replay = wal.read_from(restored)?;
+                if replay.damaged > 0 {
+                    tracing::warn!(
+                        input = %self.description,
+                        damaged = replay.damaged,
+                        bytes = replay.damaged_bytes,
+                        replayed = replay.records.len(),
+                        "the write-ahead log has damaged records (a write torn by a crash, or bytes changed on disk); \
+                         they are skipped and the intact records around them replayed"
+                    );
+                    shared.count("wal_damaged_bytes", replay.damaged_bytes);
+                }
+                running.replay = replay.records;
+                running.replay_next = replay.next;
                 shared
                     .pending
                     .fetch_add(running.replay.len() as u64, Ordering::SeqCst);
@@ -452,7 +468,9 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
             return Ok(Batch::empty());
         };
         let mut records = std::mem::take(&mut running.replay);
-        running.next_seq += records.len() as u64;
+        if !records.is_empty() {
+            running.next_seq = running.replay_next;
+        }
         records.reserve(running.shared.pending.load(Ordering::SeqCst) as usize);
         let mut permits = 0;
         while let Ok(chunk) = running.receiver.try_recv() {
@@ -512,6 +530,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                     shared: Arc::default(),
                     next_seq: *next,
                     replay: Vec::new(),
+                    replay_next: *next,
                     wal_dir: None,
                     checkpointed: *next,
                 });

@@ -1,9 +1,15 @@
 //! The receivers' write-ahead log: records made durable before they are accepted.
 //!
-//! Segments `log-<first sequence>` in the input's log directory hold records framed as
-//! `[length u32][crc32 u32][bytes]`. Each appended chunk is written and fsynced before the
-//! records go to the pipeline. After a crash, the records from the checkpoint's position on
-//! are read back; a torn last record (the crash came mid-write) ends the log.
+//! Segments `log-<first sequence>` in the input's log directory start with [`MAGIC`] and hold
+//! records framed as `[length u32][crc32 u32][sequence u64][bytes]`, the checksum covering
+//! sequence and bytes. Each appended chunk is written and fsynced before the records go to
+//! the pipeline. After a crash, the records from the checkpoint's position on are read back.
+//! A damaged frame (torn by the crash, or flipped on disk) does not end the replay: the reader
+//! resynchronizes at the next intact frame, and what it skipped is reported. Since every frame
+//! carries its sequence number, the records after a damaged one keep theirs, and a reopened
+//! log numbers new records past anything the old segments may have held, so a number is never
+//! given twice. Segments written before the sequence numbers (no magic) are read as they were:
+//! numbered by position, up to their first damaged frame.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -11,6 +17,12 @@ use std::path::{Path, PathBuf};
 
 /// A new segment is started past this size.
 const SEGMENT_BYTES: u64 = 16 << 20;
+
+/// The first bytes of a segment whose frames carry sequence numbers.
+const MAGIC: &[u8; 8] = b"SDWAL\x02\0\0";
+
+/// Length, checksum and sequence number.
+const HEADER: usize = 16;
 
 /// How records become bytes and back.
 pub(crate) struct WalCodec<T> {
@@ -64,47 +76,127 @@ fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     Ok(found)
 }
 
-/// The records of one segment's bytes, up to a torn or corrupt frame.
-fn frames(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let header = bytes.get(at..at + 8)?;
-        let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
-        let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-        let body = bytes.get(at + 8..at + 8 + len)?;
-        if crc32fast::hash(body) != crc {
-            return None;
-        }
-        at += 8 + len;
-        Some(body)
+/// What reading one segment found.
+#[derive(Default)]
+struct Scan<'a> {
+    /// Intact records with their sequence numbers, in order.
+    frames: Vec<(u64, &'a [u8])>,
+    /// Bytes of damaged frames that were skipped.
+    damaged_bytes: u64,
+    /// How many damaged stretches there were.
+    damaged: u64,
+}
+
+/// The frame at `at` of a sequence-numbered segment, if it is intact: its sequence number,
+/// its bytes and where the next frame starts.
+fn frame_at(bytes: &[u8], at: usize) -> Option<(u64, &[u8], usize)> {
+    let header = bytes.get(at..at.checked_add(HEADER)?)?;
+    let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(header[4..8].try_into().ok()?);
+    let end = (at + HEADER).checked_add(len)?;
+    let checked = bytes.get(at + 8..end)?;
+    (crc32fast::hash(checked) == crc).then(|| {
+        let seq = u64::from_le_bytes(header[8..].try_into().expect("8 bytes"));
+        (seq, &checked[8..], end)
     })
 }
 
-impl<T> Wal<T> {
-    /// Opens the log in `dir` (created if missing); appends go to a new segment after the
-    /// records already there.
-    pub(crate) fn open(dir: &Path, codec: WalCodec<T>) -> io::Result<Self> {
-        fs::create_dir_all(dir)?;
-        let next_seq = match segments(dir)?.last() {
-            Some((first, path)) => first + frames(&fs::read(path)?).count() as u64,
-            None => 0,
+/// The records of a segment named `first` whose bytes are `bytes`.
+fn scan(first: u64, bytes: &[u8]) -> Scan<'_> {
+    let mut found = Scan::default();
+    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        scan_unnumbered(first, bytes, &mut found);
+        return found;
+    };
+    let mut at = 0;
+    while at < body.len() {
+        match frame_at(body, at) {
+            Some((seq, record, next)) => {
+                found.frames.push((seq, record));
+                at = next;
+            }
+            None => {
+                // Resynchronize: the next position holding an intact frame that comes after
+                // the last one (a stale match inside damaged bytes cannot go backwards).
+                let last = found.frames.last().map(|(seq, _)| *seq);
+                let next = (at + 1..body.len())
+                    .find(|&q| {
+                        frame_at(body, q).is_some_and(|(seq, _, _)| last.is_none_or(|l| seq > l))
+                    })
+                    .unwrap_or(body.len());
+                found.damaged += 1;
+                found.damaged_bytes += (next - at) as u64;
+                at = next;
+            }
+        }
+    }
+    found
+}
+
+/// A segment from before sequence numbers: `[length u32][crc32 u32][bytes]`, numbered by
+/// position from `first`, up to the first damaged frame.
+fn scan_unnumbered<'a>(first: u64, bytes: &'a [u8], found: &mut Scan<'a>) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let frame = bytes.get(at..at + 8).and_then(|header| {
+            let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+            let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
+            let body = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
+            (crc32fast::hash(body) == crc).then_some(body)
+        });
+        let Some(body) = frame else {
+            found.damaged += 1;
+            found.damaged_bytes += (bytes.len() - at) as u64;
+            return;
         };
+        found.frames.push((first + found.frames.len() as u64, body));
+        at += 8 + body.len();
+    }
+}
+
+/// The records of the log from a position on, and what was skipped to get them.
+pub(crate) struct Replay<T> {
+    pub(crate) records: Vec<T>,
+    /// The sequence number after the last record (the position the replay reaches).
+    pub(crate) next: u64,
+    /// Damaged stretches skipped, and their bytes.
+    pub(crate) damaged: u64,
+    pub(crate) damaged_bytes: u64,
+}
+
+impl<T> Wal<T> {
+    /// Opens the log in `dir` (created if missing). Appends go to a new segment, numbered
+    /// past every record the old segments hold or may have held (damaged ones included) and
+    /// past `at_least` (the checkpoint's position), so no sequence number is given twice.
+    pub(crate) fn open(dir: &Path, codec: WalCodec<T>, at_least: u64) -> io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        let mut next_seq = at_least;
+        if let Some((first, path)) = segments(dir)?.last() {
+            let bytes = fs::read(path)?;
+            let highest = scan(*first, &bytes).frames.last().map(|(seq, _)| seq + 1);
+            // Each frame takes at least 8 bytes: the most records the segment can have held.
+            let most = first + (bytes.len() as u64).div_ceil(8);
+            next_seq = next_seq.max(highest.unwrap_or(0)).max(most).max(first + 1);
+        }
         let file = Self::segment(dir, next_seq)?;
         Ok(Wal {
             dir: dir.to_owned(),
             codec,
             file,
-            segment_bytes: 0,
+            segment_bytes: MAGIC.len() as u64,
             next_seq,
             frame: Vec::new(),
         })
     }
 
+    /// A new, empty segment starting at `first_seq`.
     fn segment(dir: &Path, first_seq: u64) -> io::Result<File> {
-        let file = OpenOptions::new()
-            .create(true)
+        let mut file = OpenOptions::new()
+            .create_new(true)
             .append(true)
             .open(dir.join(format!("log-{first_seq:020}")))?;
+        file.write_all(MAGIC)?;
+        file.sync_data()?;
         File::open(dir)?.sync_all()?;
         Ok(file)
     }
@@ -113,13 +205,15 @@ impl<T> Wal<T> {
     pub(crate) fn append(&mut self, records: &[T]) -> io::Result<u64> {
         if self.segment_bytes > SEGMENT_BYTES {
             self.file = Self::segment(&self.dir, self.next_seq)?;
-            self.segment_bytes = 0;
+            self.segment_bytes = MAGIC.len() as u64;
         }
         let mut out = Vec::new();
-        for record in records {
+        for (i, record) in records.iter().enumerate() {
             self.frame.clear();
+            self.frame
+                .extend_from_slice(&(self.next_seq + i as u64).to_le_bytes());
             (self.codec.encode)(record, &mut self.frame).map_err(io::Error::other)?;
-            out.extend_from_slice(&(self.frame.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(self.frame.len() as u32 - 8).to_le_bytes());
             out.extend_from_slice(&crc32fast::hash(&self.frame).to_le_bytes());
             out.extend_from_slice(&self.frame);
         }
@@ -131,17 +225,27 @@ impl<T> Wal<T> {
         Ok(first)
     }
 
-    /// The records from sequence `from` on.
-    pub(crate) fn read_from(&self, from: u64) -> io::Result<Vec<T>> {
-        let mut records = Vec::new();
+    /// The intact records from sequence `from` on.
+    pub(crate) fn read_from(&self, from: u64) -> io::Result<Replay<T>> {
+        let mut replay = Replay {
+            records: Vec::new(),
+            next: from,
+            damaged: 0,
+            damaged_bytes: 0,
+        };
         for (first, path) in segments(&self.dir)? {
-            for (i, frame) in frames(&fs::read(path)?).enumerate() {
-                if first + i as u64 >= from {
-                    records.push((self.codec.decode)(frame).map_err(io::Error::other)?);
-                }
+            let bytes = fs::read(path)?;
+            let found = scan(first, &bytes);
+            replay.damaged += found.damaged;
+            replay.damaged_bytes += found.damaged_bytes;
+            for (seq, frame) in found.frames.into_iter().filter(|(seq, _)| *seq >= from) {
+                replay
+                    .records
+                    .push((self.codec.decode)(frame).map_err(io::Error::other)?);
+                replay.next = seq + 1;
             }
         }
-        Ok(records)
+        Ok(replay)
     }
 
     /// Deletes the segments whose records all come before `seq`.
@@ -166,38 +270,143 @@ mod tests {
         d
     }
 
+    fn open(d: &Path, at_least: u64) -> Wal<String> {
+        Wal::open(d, WalCodec::<String>::postcard(), at_least).unwrap()
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The one segment of `d`, with where each of its frames starts.
+    fn segment_frames(d: &Path) -> (PathBuf, Vec<u8>, Vec<usize>) {
+        let (_, path) = segments(d).unwrap().pop().unwrap();
+        let bytes = fs::read(&path).unwrap();
+        let (mut starts, mut at) = (Vec::new(), MAGIC.len());
+        while let Some((_, _, next)) = frame_at(&bytes[MAGIC.len()..], at - MAGIC.len()) {
+            starts.push(at);
+            at = next + MAGIC.len();
+        }
+        (path, bytes, starts)
+    }
+
     #[test]
     fn appended_records_are_read_back_from_a_position_across_reopens() {
         let d = dir("reopen");
-        let mut wal = Wal::open(&d, WalCodec::<String>::postcard()).unwrap();
-        assert_eq!(wal.append(&["a".into(), "b".into()]).unwrap(), 0);
-        assert_eq!(wal.append(&["c".into()]).unwrap(), 2);
+        let mut wal = open(&d, 0);
+        assert_eq!(wal.append(&strings(&["a", "b"])).unwrap(), 0);
+        assert_eq!(wal.append(&strings(&["c"])).unwrap(), 2);
         drop(wal);
-        let mut wal = Wal::open(&d, WalCodec::<String>::postcard()).unwrap();
+        let mut wal = open(&d, 3);
+        let d_seq = wal.append(&strings(&["d"])).unwrap();
+        assert!(d_seq >= 3, "numbers continue past the old segment");
+        let replay = wal.read_from(1).unwrap();
+        assert_eq!(replay.records, ["b", "c", "d"]);
+        assert_eq!((replay.next, replay.damaged), (d_seq + 1, 0));
+        assert_eq!(wal.read_from(3).unwrap().records, ["d"]);
+        Wal::<String>::delete_before(&d, d_seq).unwrap();
         assert_eq!(
-            wal.append(&["d".into()]).unwrap(),
-            3,
-            "sequence numbers continue"
-        );
-        assert_eq!(wal.read_from(1).unwrap(), ["b", "c", "d"]);
-        Wal::<String>::delete_before(&d, 3).unwrap();
-        assert_eq!(
-            wal.read_from(0).unwrap(),
+            wal.read_from(0).unwrap().records,
             ["d"],
-            "the first segment held only records before 3"
+            "the old segment is gone"
         );
         fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
-    fn a_torn_last_record_ends_the_log() {
+    fn a_write_torn_at_any_offset_loses_only_the_torn_record() {
         let d = dir("torn");
-        let mut wal = Wal::open(&d, WalCodec::<String>::postcard()).unwrap();
-        wal.append(&["whole".into(), "torn".into()]).unwrap();
-        let (_, path) = segments(&d).unwrap().pop().unwrap();
-        let bytes = fs::read(&path).unwrap();
-        fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
-        assert_eq!(wal.read_from(0).unwrap(), ["whole"]);
+        let mut wal = open(&d, 0);
+        wal.append(&strings(&["first", "second", "third"])).unwrap();
+        drop(wal);
+        let (path, bytes, starts) = segment_frames(&d);
+        for cut in starts[2]..bytes.len() {
+            fs::write(&path, &bytes[..cut]).unwrap();
+            let replay = open(&d, 0).read_from(0).unwrap();
+            assert_eq!(replay.records, ["first", "second"], "cut at {cut}");
+            assert_eq!(replay.damaged, u64::from(cut > starts[2]), "cut at {cut}");
+            // Reopening left a new, empty segment; only the torn one is examined again.
+            for (first, p) in segments(&d).unwrap() {
+                if p != path {
+                    fs::remove_file(p).unwrap();
+                    assert!(first >= 3, "a reopened log never reuses a number");
+                }
+            }
+        }
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_record_is_skipped_and_the_intact_ones_after_it_are_replayed() {
+        let d = dir("flipped");
+        let mut wal = open(&d, 0);
+        wal.append(&strings(&["first", "second", "third"])).unwrap();
+        drop(wal);
+        let (path, bytes, starts) = segment_frames(&d);
+        for at in starts[1]..starts[2] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x10;
+            fs::write(&path, &flipped).unwrap();
+            let replay = Wal {
+                dir: d.clone(),
+                codec: WalCodec::<String>::postcard(),
+                file: File::open(&path).unwrap(),
+                segment_bytes: 0,
+                next_seq: 0,
+                frame: Vec::new(),
+            }
+            .read_from(0)
+            .unwrap();
+            assert_eq!(replay.records, ["first", "third"], "flipped byte {at}");
+            assert_eq!(replay.damaged, 1);
+            assert_eq!(replay.damaged_bytes, (starts[2] - starts[1]) as u64);
+            assert_eq!(replay.next, 3, "the third record keeps its number");
+        }
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_log_whose_first_record_is_damaged_still_keeps_what_is_written_after() {
+        // Seen before: 0 readable records made the log append to the damaged segment, after
+        // the bad bytes, where replay never looked.
+        let d = dir("first-damaged");
+        let mut wal = open(&d, 0);
+        wal.append(&strings(&["lost"])).unwrap();
+        drop(wal);
+        let (path, mut bytes, starts) = segment_frames(&d);
+        bytes[starts[0] + HEADER] ^= 0xff;
+        fs::write(&path, &bytes).unwrap();
+        let mut wal = open(&d, 0);
+        wal.append(&strings(&["kept"])).unwrap();
+        drop(wal);
+        let replay = open(&d, 0).read_from(0).unwrap();
+        assert_eq!(replay.records, ["kept"]);
+        assert_eq!(replay.damaged, 1);
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            bytes,
+            "the damaged segment is left as it was"
+        );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn segments_from_before_sequence_numbers_are_read_by_position() {
+        let d = dir("unnumbered");
+        fs::create_dir_all(&d).unwrap();
+        let mut old = Vec::new();
+        for record in ["a", "b"] {
+            let body = postcard::to_stdvec(&record.to_owned()).unwrap();
+            old.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            old.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+            old.extend_from_slice(&body);
+        }
+        fs::write(d.join(format!("log-{:020}", 5)), &old).unwrap();
+        let mut wal = open(&d, 0);
+        let c = wal.append(&strings(&["c"])).unwrap();
+        assert!(c >= 7);
+        let replay = wal.read_from(6).unwrap();
+        assert_eq!(replay.records, ["b", "c"]);
         fs::remove_dir_all(&d).unwrap();
     }
 }
