@@ -377,3 +377,80 @@ fn a_panic_on_the_driver_thread_ends_the_pipeline_with_where_it_happened() {
     // Stopping after the panic returns (the thread ended) instead of hanging.
     assert!(running.stop(StopMode::Immediately).is_ok());
 }
+
+/// A receiver whose first `receive` panics; the second delivers two records and finishes.
+struct PanicsOnce {
+    panicked: bool,
+}
+
+impl streamdsl::inputs::Receiver for PanicsOnce {
+    type Record = i64;
+
+    fn describe(&self) -> String {
+        "panics once".into()
+    }
+
+    async fn receive(
+        &mut self,
+        out: &mut streamdsl::inputs::ReceiverOutput<i64>,
+    ) -> std::result::Result<(), streamdsl::BoxError> {
+        if !self.panicked {
+            self.panicked = true;
+            panic!("receiver bug");
+        }
+        for n in [7, 8] {
+            if out.push(n).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_receiver_that_panics_is_restarted_and_counted() {
+    let (pipeline, _, seen) = recorder(vec![], None);
+    let input = streamdsl::inputs::receiver_stream(PanicsOnce { panicked: false })
+        .restart_delay(Duration::from_millis(10));
+    let metrics = Metrics::default();
+    let running = StreamingContext::new()
+        .add_listener(metrics.clone())
+        .start(pipeline.numbers(input))
+        .unwrap();
+    // Bounded: without the restart the records never come, and the test fails, not hangs.
+    for _ in 0..100 {
+        if metrics
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(BatchInfo::num_records)
+            .sum::<u64>()
+            == 2
+        {
+            break;
+        }
+        assert!(
+            !running
+                .await_termination_or_timeout(Duration::from_millis(100))
+                .unwrap()
+        );
+    }
+    running.stop(StopMode::Immediately).unwrap();
+    let records: Vec<i64> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|(_, r)| r.clone())
+        .collect();
+    assert_eq!(records, [7, 8]);
+    let last = metrics.0.lock().unwrap().last().cloned().unwrap();
+    let counter = |name: &str| {
+        last.input_counters
+            .iter()
+            .find(|(_, counter, _)| *counter == name)
+            .map_or(0, |(_, _, value)| *value)
+    };
+    assert_eq!(counter("receiver_panics"), 1);
+    assert_eq!(counter("receiver_restarts"), 1);
+}

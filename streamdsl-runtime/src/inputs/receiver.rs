@@ -247,6 +247,19 @@ impl RateLimit {
     }
 }
 
+/// Polls `future`, turning a panic in it into `Err` with the panic's message.
+async fn catching_panics<F: Future>(future: F) -> Result<F::Output, String> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(panic) => std::task::Poll::Ready(Err(crate::driver::panic_message(&*panic))),
+        }
+    })
+    .await
+}
+
 /// State shared by a receiver's task and its input.
 #[derive(Default)]
 struct ReceiverShared {
@@ -437,19 +450,26 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         let (delay, description) = (self.restart_delay, self.description.clone());
         ctx.runtime().spawn(async move {
             loop {
-                let result = receiver.receive(&mut out).await;
+                let result = catching_panics(receiver.receive(&mut out)).await;
                 let flushed = out.flush().await;
                 if out.stopping() || flushed.is_err() {
                     break;
                 }
                 match result {
-                    Ok(()) => {
+                    Ok(Ok(())) => {
                         tracing::info!(input = %description, "receiver finished");
                         break;
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         out.count("receiver_restarts", 1);
                         tracing::warn!(input = %description, error = %e, delay_ms = delay.as_millis() as u64, "receiver failed; restarting");
+                    }
+                    // A panic is a failure too: restarted like one (Spark restarts a
+                    // receiver whatever stopped it), and counted apart.
+                    Err(message) => {
+                        out.count("receiver_panics", 1);
+                        out.count("receiver_restarts", 1);
+                        tracing::error!(input = %description, panic = %message, delay_ms = delay.as_millis() as u64, "receiver panicked; restarting");
                     }
                 }
                 tokio::select! {
