@@ -67,10 +67,37 @@ impl ReceiverStream<SocketText> {
 /// also drops them (an allocation freed on another thread is what made per-line handover
 /// slow). The write-ahead log stores blocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "LoggedLineBlock")]
 pub struct LineBlock {
     /// Every line followed by `'\n'` (lines never contain one).
     text: String,
     lines: usize,
+}
+
+/// A [`LineBlock`] as read back from the write-ahead log: its line count is checked against
+/// its text before anything is sized by it.
+#[derive(serde::Deserialize)]
+struct LoggedLineBlock {
+    text: String,
+    lines: usize,
+}
+
+impl TryFrom<LoggedLineBlock> for LineBlock {
+    type Error = String;
+
+    fn try_from(logged: LoggedLineBlock) -> Result<Self, String> {
+        let counted = logged.text.bytes().filter(|&b| b == b'\n').count();
+        if counted != logged.lines || !(logged.text.is_empty() || logged.text.ends_with('\n')) {
+            return Err(format!(
+                "a logged block of lines claims {} lines but holds {counted}",
+                logged.lines
+            ));
+        }
+        Ok(LineBlock {
+            text: logged.text,
+            lines: counted,
+        })
+    }
 }
 
 impl LineBlock {
@@ -313,6 +340,25 @@ super::records_as!(ReceiverStream<SocketText>, LineBlock => Text, |blocks| {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_line_block_whose_count_does_not_match_its_text_is_refused() {
+        let mut block = LineBlock::default();
+        block.push_line("a");
+        block.push_line("b");
+        let bytes = postcard::to_stdvec(&block).unwrap();
+        assert_eq!(postcard::from_bytes::<LineBlock>(&bytes).unwrap(), block);
+        #[derive(serde::Serialize)]
+        struct Crafted<'a> {
+            text: &'a str,
+            lines: usize,
+        }
+        for (text, lines) in [("a\nb\n", 1usize << 62), ("a\nb\n", 1), ("a\nb", 1)] {
+            let crafted = postcard::to_stdvec(&Crafted { text, lines }).unwrap();
+            let error = postcard::from_bytes::<LineBlock>(&crafted).unwrap_err();
+            assert!(!error.to_string().is_empty());
+        }
+    }
 
     #[test]
     fn a_line_block_gives_back_its_lines_empty_ones_included() {

@@ -159,7 +159,7 @@ pub(crate) struct Replay<T> {
     pub(crate) records: Vec<T>,
     /// The sequence number after the last record (the position the replay reaches).
     pub(crate) next: u64,
-    /// Damaged stretches skipped, and their bytes.
+    /// Damaged stretches and undecodable records skipped, and their bytes.
     pub(crate) damaged: u64,
     pub(crate) damaged_bytes: u64,
 }
@@ -239,9 +239,14 @@ impl<T> Wal<T> {
             replay.damaged += found.damaged;
             replay.damaged_bytes += found.damaged_bytes;
             for (seq, frame) in found.frames.into_iter().filter(|(seq, _)| *seq >= from) {
-                replay
-                    .records
-                    .push((self.codec.decode)(frame).map_err(io::Error::other)?);
+                // Intact but not a record (a crafted or foreign frame): skipped like damage.
+                match (self.codec.decode)(frame) {
+                    Ok(record) => replay.records.push(record),
+                    Err(_) => {
+                        replay.damaged += 1;
+                        replay.damaged_bytes += (HEADER + frame.len()) as u64;
+                    }
+                }
                 replay.next = seq + 1;
             }
         }
@@ -387,6 +392,26 @@ mod tests {
             bytes,
             "the damaged segment is left as it was"
         );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_intact_frame_that_is_not_a_record_is_skipped() {
+        let d = dir("undecodable");
+        let mut wal = open(&d, 0);
+        wal.append(&strings(&["a"])).unwrap();
+        // A frame with a valid checksum whose bytes are not a string (length 200, 1 byte).
+        let mut frame = 1u64.to_le_bytes().to_vec();
+        frame.extend_from_slice(&[200, 1, b'x']);
+        let mut bytes = (frame.len() as u32 - 8).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&crc32fast::hash(&frame).to_le_bytes());
+        bytes.extend_from_slice(&frame);
+        wal.file.write_all(&bytes).unwrap();
+        wal.next_seq = 2;
+        wal.append(&strings(&["c"])).unwrap();
+        let replay = wal.read_from(0).unwrap();
+        assert_eq!(replay.records, ["a", "c"]);
+        assert_eq!((replay.damaged, replay.next), (1, 3));
         fs::remove_dir_all(&d).unwrap();
     }
 
