@@ -156,7 +156,21 @@ impl StreamingContext {
         // A restored pipeline keeps its zero time and resumes after its last batch; batches
         // missed while it was down run at once, one after another (Spark's recovery).
         let (zero_time, first_batch) = match resumed {
-            Some(r) => (r.zero_time, r.last_batch + info.batch_interval),
+            Some(r) => {
+                let first = r.last_batch + info.batch_interval;
+                let now = self.clock.now();
+                if first > now + info.batch_interval {
+                    // The checkpoint is from the future of this clock (moved back, or another
+                    // machine's): nothing runs until then, which must not look like a hang.
+                    tracing::warn!(
+                        pipeline = info.name,
+                        checkpoint_batch = %r.last_batch,
+                        now = %now,
+                        "the checkpoint's last batch is later than the clock; the first batch waits until {first}"
+                    );
+                }
+                (r.zero_time, first)
+            }
             None => {
                 let first = Time::next_batch_after(self.clock.now(), info.batch_interval);
                 (first - info.batch_interval, first)

@@ -1,7 +1,7 @@
 //! Checkpointing a running pipeline: restoring at start, writing when due.
 
 use super::format::CheckpointData;
-use super::recovery::{Recovery, Refusal, Unreadable, decide};
+use super::recovery::{Expected, Recovery, Refusal, Unreadable, decide};
 use super::writer::CheckpointDir;
 use crate::Time;
 use crate::error::{Error, Result};
@@ -46,8 +46,23 @@ impl Checkpointer {
             interval_ms: duration_millis(interval),
             last_written: None,
         };
-        let files = checkpointer.dir.files().map_err(unusable)?;
-        let (file, data, skipped) = match decide(files, info.name, info.fingerprint) {
+        let names = checkpointer.dir.names().map_err(unusable)?;
+        let expected = Expected {
+            pipeline: info.name,
+            fingerprint: info.fingerprint,
+            batch_ms: duration_millis(info.batch_interval),
+        };
+        let decision = decide(
+            names,
+            |name| checkpointer.dir.read(name),
+            &expected,
+            |data| {
+                pipeline
+                    .restore_state(&data.state)
+                    .map_err(Unreadable::StateMismatch)
+            },
+        );
+        let (file, data, skipped) = match decision {
             Ok(Recovery::Fresh) => return Ok((checkpointer, None)),
             Ok(Recovery::Resume {
                 file,
@@ -71,13 +86,7 @@ impl Checkpointer {
             }
         };
         for (skipped_file, why) in &skipped {
-            tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = why as &dyn std::error::Error, "unreadable checkpoint skipped; using an older one");
-        }
-        if let Err(e) = pipeline.restore_state(&data.state) {
-            return Err(Error::CheckpointUnreadable {
-                dir: shown,
-                files: vec![(file, Unreadable::StateMismatch(e))],
-            });
+            tracing::warn!(pipeline = info.name, file = %format!("{shown}/{skipped_file}"), reason = why as &dyn std::error::Error, "unusable checkpoint skipped; using an older one");
         }
         inputs.restore(&data.inputs)?;
         let resumed = Resumed {

@@ -4,7 +4,7 @@ use crate::inputs::InputPosition;
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 8] = b"SDSCKPT\0";
-const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// Version of the file format; a file of another version is refused, not misread.
 pub const FORMAT_VERSION: u32 = 1;
@@ -97,6 +97,18 @@ impl CheckpointData {
         out[12..20].copy_from_slice(&payload_len.to_le_bytes());
         out[20..24].copy_from_slice(&crc.to_le_bytes());
         out
+    }
+
+    /// The length of the whole file its first bytes announce, if they start a checkpoint
+    /// of this format; lets a reader check a file's size before reading it.
+    pub fn announced_len(header: &[u8]) -> Option<u64> {
+        let header = header.get(..HEADER_LEN)?;
+        let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+        if &header[..8] != MAGIC || version != FORMAT_VERSION {
+            return None;
+        }
+        let payload = u64::from_le_bytes(header[12..20].try_into().expect("8 bytes"));
+        payload.checked_add(HEADER_LEN as u64)
     }
 
     /// Reads a file's bytes, or says what is wrong with them.

@@ -19,6 +19,44 @@ pub enum Unreadable {
     /// `tests/ui` expects `State<u64>` for `state::State`.
     #[error("its state does not decode as the pipeline's state types")]
     StateMismatch(#[source] postcard::Error),
+    /// Its batch times are out of range or off this pipeline's batch grid: restoring them
+    /// would overflow the clock arithmetic or never reach a checkpoint again.
+    #[error(
+        "its batch times are impossible for this pipeline (zero time {zero_time} ms, batch {batch_time} ms, \
+         interval {batch_ms} ms)"
+    )]
+    Times {
+        /// The zero time it holds.
+        zero_time: i64,
+        /// The batch time it holds.
+        batch_time: i64,
+        /// This pipeline's batch interval.
+        batch_ms: i64,
+    },
+}
+
+/// What a checkpoint must be to be restored into a pipeline.
+pub struct Expected<'a> {
+    /// The pipeline's name.
+    pub pipeline: &'a str,
+    /// Its fingerprint lines.
+    pub fingerprint: &'a [&'a str],
+    /// Its batch interval in milliseconds.
+    pub batch_ms: i64,
+}
+
+/// Times beyond this (about 285 000 years from 1970) are refused: the driver adds intervals
+/// to them.
+const TIME_LIMIT_MS: i64 = 1 << 53;
+
+/// Whether a checkpoint's times can be resumed on a grid of `batch_ms`.
+fn times_fit(data: &CheckpointData, batch_ms: i64) -> bool {
+    let in_range = |t: i64| (-TIME_LIMIT_MS..=TIME_LIMIT_MS).contains(&t);
+    in_range(data.zero_time)
+        && in_range(data.batch_time)
+        && data.batch_time >= data.zero_time
+        && batch_ms > 0
+        && (data.batch_time - data.zero_time) % batch_ms == 0
 }
 
 /// The decision.
@@ -66,22 +104,26 @@ pub fn checkpoint_time(name: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// Decides what to restore from the files of a checkpoint directory (`(name, contents)`;
-/// contents `Err` if the file could not be read). Only `checkpoint-<ms>` files count; the
-/// newest readable one is restored if it is this pipeline's (`pipeline`, `fingerprint`).
+/// Decides what to restore from the checkpoint files `names` of a directory, reading each
+/// with `read` newest first and stopping at the first that is restored: older files are not
+/// read at all. Only `checkpoint-<ms>` names count. A file is restored if it decodes, its
+/// times fit, it is this pipeline's (else the start is refused: restoring another
+/// pipeline's state would restore garbage) and `accept` takes it (the pipeline's state
+/// decodes); otherwise it is skipped, with why, for the next older one.
 pub fn decide(
-    files: Vec<(String, io::Result<Vec<u8>>)>,
-    pipeline: &str,
-    fingerprint: &[&str],
+    names: Vec<String>,
+    mut read: impl FnMut(&str) -> io::Result<Vec<u8>>,
+    expected: &Expected,
+    mut accept: impl FnMut(&CheckpointData) -> Result<(), Unreadable>,
 ) -> Result<Recovery, Refusal> {
-    let mut candidates: Vec<(i64, String, io::Result<Vec<u8>>)> = files
+    let mut candidates: Vec<(i64, String)> = names
         .into_iter()
-        .filter_map(|(name, bytes)| Some((checkpoint_time(&name)?, name, bytes)))
+        .filter_map(|name| Some((checkpoint_time(&name)?, name)))
         .collect();
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut skipped = Vec::new();
-    for (_, name, bytes) in candidates {
-        let data = match bytes
+    for (_, name) in candidates {
+        let data = match read(&name)
             .map_err(Unreadable::Read)
             .and_then(|b| Ok(CheckpointData::decode(&b)?))
         {
@@ -93,8 +135,8 @@ pub fn decide(
         };
         let mut theirs: Vec<String> = data.fingerprint.clone();
         theirs.insert(0, format!("pipeline {}", data.pipeline));
-        let mut ours: Vec<String> = fingerprint.iter().map(|l| l.to_string()).collect();
-        ours.insert(0, format!("pipeline {pipeline}"));
+        let mut ours: Vec<String> = expected.fingerprint.iter().map(|l| l.to_string()).collect();
+        ours.insert(0, format!("pipeline {}", expected.pipeline));
         if theirs != ours {
             return Err(Refusal::OtherPipeline {
                 file: name,
@@ -109,6 +151,19 @@ pub fn decide(
                     .cloned()
                     .collect(),
             });
+        }
+        let accepted = if times_fit(&data, expected.batch_ms) {
+            accept(&data)
+        } else {
+            Err(Unreadable::Times {
+                zero_time: data.zero_time,
+                batch_time: data.batch_time,
+                batch_ms: expected.batch_ms,
+            })
+        };
+        if let Err(reason) = accepted {
+            skipped.push((name, reason));
+            continue;
         }
         return Ok(Recovery::Resume {
             file: name,
@@ -130,16 +185,38 @@ mod tests {
 
     const FINGERPRINT: &[&str] = &["batch 1000 ms"];
 
+    const EXPECTED: Expected = Expected {
+        pipeline: "P",
+        fingerprint: FINGERPRINT,
+        batch_ms: 1000,
+    };
+
+    /// `decide` over files given in memory, accepting every state.
+    fn decide_files(
+        files: Vec<(String, io::Result<Vec<u8>>)>,
+        expected: &Expected,
+    ) -> Result<Recovery, Refusal> {
+        let names = files.iter().map(|(n, _)| n.clone()).collect();
+        let mut files: std::collections::HashMap<String, io::Result<Vec<u8>>> =
+            files.into_iter().collect();
+        decide(
+            names,
+            |name| files.remove(name).expect("each file is read once"),
+            expected,
+            |_| Ok(()),
+        )
+    }
+
     fn file(name: &str, bytes: Vec<u8>) -> (String, io::Result<Vec<u8>>) {
         (name.to_owned(), Ok(bytes))
     }
 
     fn fresh(files: Vec<(String, io::Result<Vec<u8>>)>) -> bool {
-        matches!(decide(files, "P", FINGERPRINT), Ok(Recovery::Fresh))
+        matches!(decide_files(files, &EXPECTED), Ok(Recovery::Fresh))
     }
 
     fn resumed(files: Vec<(String, io::Result<Vec<u8>>)>) -> (String, i64, usize) {
-        match decide(files, "P", FINGERPRINT) {
+        match decide_files(files, &EXPECTED) {
             Ok(Recovery::Resume {
                 file,
                 data,
@@ -211,7 +288,7 @@ mod tests {
                 Err(io::ErrorKind::PermissionDenied.into()),
             ),
         ];
-        match decide(files, "P", FINGERPRINT) {
+        match decide_files(files, &EXPECTED) {
             Ok(Recovery::Resume { file, skipped, .. }) => {
                 assert_eq!(file, "checkpoint-1000");
                 let reasons: Vec<(&str, String)> = skipped
@@ -242,14 +319,20 @@ mod tests {
     fn only_unreadable_checkpoints_are_refused() {
         let files = vec![file("checkpoint-1000", b"garbage".to_vec())];
         assert!(
-            matches!(decide(files, "P", FINGERPRINT), Err(Refusal::Unreadable { files }) if files.len() == 1)
+            matches!(decide_files(files, &EXPECTED), Err(Refusal::Unreadable { files }) if files.len() == 1)
         );
     }
 
     #[test]
     fn another_pipelines_checkpoint_is_refused_naming_the_difference() {
         let files = || vec![file("checkpoint-1000", sample(1000).encode())];
-        match decide(files(), "P", &["batch 2000 ms"]) {
+        match decide_files(
+            files(),
+            &Expected {
+                fingerprint: &["batch 2000 ms"],
+                ..EXPECTED
+            },
+        ) {
             Err(Refusal::OtherPipeline {
                 file,
                 only_in_checkpoint,
@@ -262,9 +345,91 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert!(matches!(
-            decide(files(), "Q", FINGERPRINT),
+            decide_files(
+                files(),
+                &Expected {
+                    pipeline: "Q",
+                    ..EXPECTED
+                }
+            ),
             Err(Refusal::OtherPipeline { .. })
         ));
+    }
+
+    #[test]
+    fn impossible_times_and_states_that_do_not_decode_fall_back_to_an_older_checkpoint() {
+        let with_times = |zero_time, batch_time| {
+            CheckpointData {
+                zero_time,
+                batch_time,
+                ..sample(1000)
+            }
+            .encode()
+        };
+        let files = vec![
+            file("checkpoint-1000", sample(1000).encode()),
+            file("checkpoint-2000", sample(2000).encode()),
+            file("checkpoint-3000", with_times(0, 2500)),
+            file("checkpoint-4000", with_times(i64::MIN, 4000)),
+            file("checkpoint-5000", with_times(0, i64::MAX - 50)),
+            file("checkpoint-6000", with_times(7000, 6000)),
+        ];
+        let names = files.iter().map(|(n, _)| n.clone()).collect();
+        let mut files: std::collections::HashMap<_, _> = files.into_iter().collect();
+        let mut offered = Vec::new();
+        let decision = decide(
+            names,
+            |name| files.remove(name).unwrap(),
+            &EXPECTED,
+            |data| {
+                offered.push(data.batch_time);
+                // The newest sane one holds a state the pipeline cannot decode.
+                match data.batch_time {
+                    2000 => Err(Unreadable::StateMismatch(
+                        postcard::Error::DeserializeUnexpectedEnd,
+                    )),
+                    _ => Ok(()),
+                }
+            },
+        );
+        assert_eq!(
+            offered,
+            [2000, 1000],
+            "only files with possible times are offered"
+        );
+        match decision {
+            Ok(Recovery::Resume { file, skipped, .. }) => {
+                assert_eq!(file, "checkpoint-1000");
+                let skipped: Vec<&str> = skipped.iter().map(|(f, _)| f.as_str()).collect();
+                assert_eq!(
+                    skipped,
+                    [
+                        "checkpoint-6000",
+                        "checkpoint-5000",
+                        "checkpoint-4000",
+                        "checkpoint-3000",
+                        "checkpoint-2000"
+                    ]
+                );
+            }
+            other => panic!("expected a resume, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn older_checkpoints_are_not_read_once_one_is_restored() {
+        let mut read = Vec::new();
+        let decision = decide(
+            vec!["checkpoint-1000".into(), "checkpoint-2000".into()],
+            |name| {
+                read.push(name.to_owned());
+                Ok(sample(checkpoint_time(name).unwrap()).encode())
+            },
+            &EXPECTED,
+            |_| Ok(()),
+        );
+        assert!(matches!(decision, Ok(Recovery::Resume { .. })));
+        assert_eq!(read, ["checkpoint-2000"]);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Writing checkpoints atomically, and reading the directory back.
 
-use super::format::CheckpointData;
+use super::format::{CheckpointData, HEADER_LEN};
 use super::recovery::checkpoint_time;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// How many checkpoints are kept: the newest, and two older ones in case it is damaged.
@@ -29,18 +29,34 @@ impl CheckpointDir {
         &self.path
     }
 
-    /// Every file of the directory with its contents (or why it could not be read).
-    pub fn files(&self) -> io::Result<Vec<(String, io::Result<Vec<u8>>)>> {
-        let mut files = Vec::new();
+    /// The names of the directory's checkpoint files (`checkpoint-<ms>`).
+    pub fn names(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
         for entry in fs::read_dir(&self.path)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if checkpoint_time(&name).is_none() {
-                continue;
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if checkpoint_time(&name).is_some() {
+                names.push(name);
             }
-            files.push((name, fs::read(entry.path())));
         }
-        Ok(files)
+        Ok(names)
+    }
+
+    /// The bytes of checkpoint file `name`. Its header is read first: a file that is not a
+    /// checkpoint of this format, or is longer than its header announces, is not read
+    /// further (its header alone shows what is wrong), so a large damaged file costs a few
+    /// bytes, not its size.
+    pub fn read(&self, name: &str) -> io::Result<Vec<u8>> {
+        let mut file = File::open(self.path.join(name))?;
+        let len = file.metadata()?.len();
+        let mut bytes = Vec::new();
+        (&mut file)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut bytes)?;
+        if CheckpointData::announced_len(&bytes).is_some_and(|announced| len <= announced) {
+            bytes.reserve_exact((len as usize).saturating_sub(bytes.len()));
+            file.read_to_end(&mut bytes)?;
+        }
+        Ok(bytes)
     }
 
     /// Writes `data` as `checkpoint-<batch time>`: temporary file, fsync, rename, fsync of the
@@ -102,7 +118,7 @@ pub(crate) fn crash_point(_: &str) {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::recovery::{Recovery, decide};
+    use crate::checkpoint::recovery::{Expected, Recovery, decide};
 
     fn sample(batch_time: i64) -> CheckpointData {
         CheckpointData {
@@ -123,7 +139,7 @@ mod tests {
         for t in 1..=5 {
             ckpt.write(&sample(t * 1000)).unwrap();
         }
-        let mut names: Vec<String> = ckpt.files().unwrap().into_iter().map(|(n, _)| n).collect();
+        let mut names: Vec<String> = ckpt.names().unwrap();
         names.sort();
         assert_eq!(
             names,
@@ -135,10 +151,48 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
-        match decide(ckpt.files().unwrap(), "P", &[]) {
+        let expected = Expected {
+            pipeline: "P",
+            fingerprint: &[],
+            batch_ms: 1000,
+        };
+        match decide(
+            ckpt.names().unwrap(),
+            |n| ckpt.read(n),
+            &expected,
+            |_| Ok(()),
+        ) {
             Ok(Recovery::Resume { data, .. }) => assert_eq!(data, sample(5000)),
             other => panic!("{other:?}"),
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_longer_than_its_header_announces_is_not_read_whole() {
+        let dir =
+            std::env::temp_dir().join(format!("streamdsl-ckpt-sparse-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let ckpt = CheckpointDir::open(&dir).unwrap();
+        ckpt.write(&sample(1000)).unwrap();
+        assert_eq!(ckpt.read("checkpoint-1000").unwrap(), sample(1000).encode());
+        // 3 GiB of holes after a valid header: only the header is read.
+        let big = File::create(dir.join("checkpoint-2000")).unwrap();
+        big.set_len(3 << 30).unwrap();
+        drop(big);
+        fs::write(
+            dir.join("checkpoint-3000"),
+            &sample(3000).encode()[..HEADER_LEN],
+        )
+        .unwrap();
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("checkpoint-3000"))
+            .unwrap();
+        file.set_len(3 << 30).unwrap();
+        drop(file);
+        assert_eq!(ckpt.read("checkpoint-2000").unwrap().len(), HEADER_LEN);
+        assert_eq!(ckpt.read("checkpoint-3000").unwrap().len(), HEADER_LEN);
         fs::remove_dir_all(&dir).unwrap();
     }
 }
