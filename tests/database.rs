@@ -1425,6 +1425,58 @@ fn missing_table_or_column_is_named(db: &Db) {
     db.drop_tables(&[&table]);
 }
 
+/// A record the server refuses for its value (PostgreSQL: NUL in TEXT, SQLSTATE 22021;
+/// MariaDB: a 4-byte character in a utf8mb3 column, 22007/1366) is not retried as if the
+/// server were down: the pipeline stops at once with the server's message, even with
+/// `wait_on_failure` (which would otherwise wait forever).
+fn a_poison_record_stops_at_once(db: &Db) {
+    let table = unique(db, "poison");
+    let (column, poison) = match db.server {
+        Server::MariaDb => (
+            "word VARCHAR(64) CHARACTER SET utf8mb3 NOT NULL",
+            "smile \u{1F600}",
+        ),
+        Server::Postgres => ("word TEXT NOT NULL", "nul \0 byte"),
+    };
+    db.create_table(&table, column);
+    let started = Instant::now();
+    let sink = DatabaseSink::new(&db.url)
+        .table(&table)
+        .columns(["word"])
+        .retries(5, Duration::from_secs(2))
+        .wait_on_failure();
+    let pipeline = Append::new(sink).words(queue_stream(vec![vec![
+        "fine".to_string(),
+        poison.to_string(),
+    ]]));
+    let error = run_bounded(Harness::new(pipeline), 1, Duration::from_secs(120))
+        .expect_err("the server refuses the record");
+    let took = started.elapsed();
+    let text = described(&error);
+    println!("{:?}, poison record: {error}", db.server);
+    assert!(
+        matches!(error, Error::SinkFailed { .. }),
+        "a sink failure: {text}"
+    );
+    let names_it = match db.server {
+        Server::MariaDb => text.contains("Incorrect string value"),
+        Server::Postgres => text.contains("invalid byte sequence") || text.contains("0x00"),
+    };
+    assert!(
+        names_it,
+        "the error is the server's about the value: {text}"
+    );
+    assert!(
+        took < AT_ONCE,
+        "a poison record stops at once, not after retries: {took:?}"
+    );
+    assert!(
+        db.table(&table, &["word"]).is_empty(),
+        "the batch's transaction wrote nothing"
+    );
+    db.drop_tables(&[&table]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exactly once: a batch recorded in the marker table is not written again
 
@@ -1491,5 +1543,6 @@ on_both_servers! {
     server_unresponsive_at_the_first_connection, true;
     wrong_password_is_named_and_not_shown;
     missing_table_or_column_is_named;
+    a_poison_record_stops_at_once;
     recorded_batches_are_skipped;
 }

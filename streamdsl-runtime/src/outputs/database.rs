@@ -782,19 +782,66 @@ mod driver {
     #[cfg(any(feature = "mysql", feature = "postgres"))]
     impl From<sqlx::Error> for Failure {
         fn from(e: sqlx::Error) -> Self {
-            // Server error codes that retrying cannot fix.
-            const PERMANENT: &[&str] = &[
-                "1146", "1054", "1045", "1044", "1049", "42S02", "42S22", "42P01", "42703",
-                "28P01", "28000", "3D000", "22001", "22003",
-            ];
-            /// The codes among them that say the table does not exist.
-            const MISSING_TABLE: &[&str] = &["1146", "42S02", "42P01"];
             let code = e.as_database_error().and_then(|d| d.code());
-            match code.as_deref() {
-                Some(c) if MISSING_TABLE.contains(&c) => Failure::MissingTable(e),
-                Some(c) if PERMANENT.contains(&c) => Failure::Refused(e),
+            match code.as_deref().map(classify) {
+                Some(Class::MissingTable) => Failure::MissingTable(e),
+                Some(Class::Permanent) => Failure::Refused(e),
                 _ => Failure::Transient(AttemptError::Server(e)),
             }
+        }
+    }
+
+    /// What a server's error code says about retrying.
+    #[cfg(any(feature = "mysql", feature = "postgres"))]
+    #[derive(Debug, PartialEq, Eq)]
+    pub(super) enum Class {
+        MissingTable,
+        /// Retrying the same statement cannot succeed: the data, the statement or the
+        /// credentials are wrong.
+        Permanent,
+        Transient,
+    }
+
+    /// Classifies a SQLSTATE (what sqlx reports for both servers) by its class, the first
+    /// two characters (ISO SQL; PostgreSQL's Appendix A, MariaDB's error reference): data
+    /// exceptions (22: a poison record, e.g. NUL in PostgreSQL TEXT, 22021, or a 4-byte
+    /// character in MariaDB utf8mb3, 22007), integrity violations (23), syntax and access
+    /// rules (42), authorization (28), unknown database (3D), unsupported features (0A) and
+    /// cardinality (21) are permanent; connection (08), rollback (40), resources (53),
+    /// operator intervention (57), system errors (58) and the rest are transient. MySQL's
+    /// numeric codes are accepted for the ones that matter.
+    #[cfg(any(feature = "mysql", feature = "postgres"))]
+    pub(super) fn classify(code: &str) -> Class {
+        const MISSING_TABLE: &[&str] = &["42S02", "42P01", "1146"];
+        const PERMANENT_CLASSES: &[&str] = &["22", "23", "42", "28", "3D", "0A", "21"];
+        const PERMANENT_NUMBERS: &[&str] = &["1054", "1045", "1044", "1049", "1366", "1406"];
+        if MISSING_TABLE.contains(&code) {
+            Class::MissingTable
+        } else if PERMANENT_NUMBERS.contains(&code)
+            || (code.len() == 5 && PERMANENT_CLASSES.contains(&&code[..2]))
+        {
+            Class::Permanent
+        } else {
+            Class::Transient
+        }
+    }
+
+    #[cfg(all(test, any(feature = "mysql", feature = "postgres")))]
+    #[test]
+    fn codes_are_classified_by_sqlstate_class() {
+        for poison in ["22021", "22007", "22001", "23505", "1366"] {
+            assert_eq!(classify(poison), Class::Permanent, "{poison}");
+        }
+        for refused in ["42703", "28P01", "28000", "3D000", "1045"] {
+            assert_eq!(classify(refused), Class::Permanent, "{refused}");
+        }
+        for missing in ["42S02", "42P01", "1146"] {
+            assert_eq!(classify(missing), Class::MissingTable, "{missing}");
+        }
+        for transient in [
+            "08006", "40001", "40P01", "53300", "57P01", "58030", "HY000", "1213",
+        ] {
+            assert_eq!(classify(transient), Class::Transient, "{transient}");
         }
     }
 
