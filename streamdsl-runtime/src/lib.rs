@@ -22,6 +22,8 @@ mod clock;
 mod context;
 mod driver;
 mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod inputs;
 pub mod keyed;
 mod metrics;

@@ -210,4 +210,21 @@ pub(crate) mod tests {
             assert!(CheckpointData::decode(&flipped).is_err(), "flip at {i}");
         }
     }
+
+    #[test]
+    fn arbitrary_and_mutated_bytes_never_panic_the_decoder() {
+        let valid = sample(5000).encode();
+        let mut mutator = crate::fuzz::Mutator::new(0x5eed_c4ec);
+        for case in 0..crate::fuzz::CASES {
+            let bytes = if case % 4 == 0 {
+                mutator.arbitrary(200)
+            } else {
+                mutator.mutate(&valid)
+            };
+            // A mutation may by chance leave a valid checkpoint: then it must be that one.
+            if let Ok(data) = CheckpointData::decode(&bytes) {
+                assert_eq!(data.encode(), bytes, "case {case}");
+            }
+        }
+    }
 }

@@ -101,7 +101,7 @@ impl TryFrom<LoggedLineBlock> for LineBlock {
 }
 
 impl LineBlock {
-    fn push_line(&mut self, line: &str) {
+    pub(crate) fn push_line(&mut self, line: &str) {
         self.text.push_str(line);
         self.text.push('\n');
         self.lines += 1;

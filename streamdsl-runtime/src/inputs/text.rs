@@ -66,4 +66,29 @@ mod tests {
         assert_eq!(n, 3);
         assert_eq!(trim_cr(b"x\r"), b"x");
     }
+
+    #[test]
+    fn arbitrary_bytes_decode_per_policy_without_panicking() {
+        let mut mutator = crate::fuzz::Mutator::new(0x7e47);
+        for case in 0..crate::fuzz::CASES {
+            let bytes = mutator.mutate("a line ünïcode\r".as_bytes());
+            let valid = std::str::from_utf8(&bytes).is_ok();
+            let mut invalid = 0;
+            let lossy = decode_line(&bytes, InvalidUtf8::Lossy, &mut invalid).unwrap();
+            assert!(lossy.is_some(), "case {case}");
+            let skipped = decode_line(&bytes, InvalidUtf8::Skip, &mut invalid).unwrap();
+            assert_eq!(skipped.is_some(), valid, "case {case}");
+            assert_eq!(
+                decode_line(&bytes, InvalidUtf8::Fail, &mut invalid).is_ok(),
+                valid
+            );
+            assert_eq!(invalid, if valid { 0 } else { 3 }, "case {case}");
+            if let Some(end) = find_newline(&bytes) {
+                assert!(!bytes[..end].contains(&b'\n') && bytes[end] == b'\n');
+            } else {
+                assert!(!bytes.contains(&b'\n'));
+            }
+            assert!(trim_cr(&bytes).len() + 1 >= bytes.len());
+        }
+    }
 }
