@@ -284,6 +284,55 @@ fn a_crlf_line_of_exactly_the_limit_is_kept_whole() {
     );
 }
 
+/// A last line without its line end is kept when the server closes (FIN) and, the same,
+/// when the connection is reset (RST).
+#[test]
+fn an_unfinished_last_line_is_kept_whether_the_connection_closes_or_resets() {
+    let (closed, _) = serve_once(|s| s, &[b"whole\nunfinished"]);
+    assert_eq!(closed, ["whole", "unfinished"]);
+
+    let (listener, port) = listen();
+    let run = Run::start(port, |s| s);
+    let mut conn = accept(&listener);
+    conn.write_all(b"whole\nunfinished").unwrap();
+    poll("the whole line to be delivered", || !run.lines().is_empty());
+    // Linger 0: closing sends a reset instead of a close.
+    socket2::SockRef::from(&conn)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(conn);
+    drop(listener);
+    run.metrics.wait_restarts(1);
+    assert_eq!(run.lines(), ["whole", "unfinished"]);
+    run.stop();
+}
+
+/// A server that accepts and then sends nothing is reported once per quiet spell, and the
+/// connection kept: what it sends later arrives.
+#[test]
+fn a_silent_connection_is_reported_once_and_kept() {
+    let (listener, port) = listen();
+    let run = Run::start(port, |s| s.idle_report(Duration::from_millis(50)));
+    let mut conn = accept(&listener);
+    poll("an idle report", || {
+        run.metrics.counter("idle_reports") >= 1
+    });
+    // Many more idle periods pass: still one report for this quiet spell.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(run.metrics.counter("idle_reports"), 1);
+    conn.write_all(b"late\n").unwrap();
+    poll("the late line", || run.lines() == ["late"]);
+    assert_eq!(
+        run.metrics.counter("receiver_restarts"),
+        0,
+        "the connection was kept"
+    );
+    poll("a second quiet spell reported", || {
+        run.metrics.counter("idle_reports") == 2
+    });
+    run.stop();
+}
+
 #[test]
 fn invalid_utf8_is_replaced_or_skipped_as_configured() {
     let writes: &[&[u8]] = &[b"ok:0\nbad \xff\xfe here\r\nok:1\ncut \xe2\x82"];

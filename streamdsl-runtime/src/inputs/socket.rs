@@ -4,6 +4,7 @@
 use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
 use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
 use crate::{Batch, BoxError, Text};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -25,12 +26,23 @@ pub struct SocketText {
     max_line_bytes: usize,
     long_lines: LongLines,
     invalid_utf8: InvalidUtf8,
+    idle_report: Duration,
 }
+
+/// TCP keepalive: probes after this long without traffic, then every
+/// [`KEEPALIVE_INTERVAL`], so that a peer that vanished (a half-open connection) ends the
+/// connection in about two minutes instead of stalling the receiver forever.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Lines from a TCP server at `host:port`: `\n` or `\r\n` end a line, and a last line without
 /// one ends at the end of the connection. A refused connection, a reset or the server closing
 /// is logged and counted (`receiver_restarts`), and the connection retried after the restart
-/// delay (2 s as Spark; [`ReceiverStream::restart_delay`]); lines received before are kept.
+/// delay (2 s as Spark; [`ReceiverStream::restart_delay`]); lines received before are kept,
+/// and so is an unfinished last line, whether the connection ended with a close (FIN) or a
+/// reset (RST). A connection without data for a minute is reported once
+/// ([`idle_report`](ReceiverStream::idle_report), counted as `idle_reports`) and kept; TCP
+/// keepalive ends one whose peer is gone.
 /// Lines longer than 1 MiB are cut ([`max_line_bytes`](ReceiverStream::max_line_bytes),
 /// [`long_lines`](ReceiverStream::long_lines)), never buffered without bound; invalid UTF-8 is
 /// decoded lossily and counted ([`invalid_utf8`](ReceiverStream::invalid_utf8)). With
@@ -42,6 +54,7 @@ pub fn socket_text_stream(host: impl Into<String>, port: u16) -> ReceiverStream<
         max_line_bytes: 1 << 20,
         long_lines: LongLines::Cut,
         invalid_utf8: InvalidUtf8::Lossy,
+        idle_report: Duration::from_secs(60),
     })
 }
 
@@ -59,6 +72,12 @@ impl ReceiverStream<SocketText> {
     /// What to do with lines that are not valid UTF-8.
     pub fn invalid_utf8(self, policy: InvalidUtf8) -> Self {
         self.configure(|s| s.invalid_utf8 = policy)
+    }
+
+    /// After how long without data an open connection is reported (a warning and the
+    /// `idle_reports` counter, once until data comes again); one minute by default.
+    pub fn idle_report(self, after: Duration) -> Self {
+        self.configure(|s| s.idle_report = after.max(Duration::from_millis(1)))
     }
 }
 
@@ -291,30 +310,53 @@ impl Receiver for SocketText {
             () = &mut stopped => return Ok(()),
         };
         tracing::info!(input = %self.describe(), "connected");
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(KEEPALIVE_IDLE)
+            .with_interval(KEEPALIVE_INTERVAL);
+        if let Err(e) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
+            tracing::warn!(input = %self.describe(), error = %e, "could not turn TCP keepalive on");
+        }
         let mut buffer = vec![0u8; 64 * 1024];
         let mut line = Line::default();
         let mut block = LineBlock::default();
+        let mut idle = false;
         loop {
             let read = tokio::select! {
-                read = stream.read(&mut buffer) => read.map_err(|e| format!("error receiving data from {address}: {e}"))?,
+                read = tokio::time::timeout(self.idle_report, stream.read(&mut buffer)) => read,
                 () = &mut stopped => return Ok(()),
             };
-            if read == 0 {
-                // The last line may have no line end.
-                let ended = if !line.skipping && !line.bytes.is_empty() {
-                    let last = std::mem::take(&mut line.bytes);
-                    self.emit(&last, &mut block, out)
-                } else {
-                    Ok(())
-                };
-                SocketText::hand_over(&mut block, out).await?;
-                ended?;
-                return Err(format!("{address} closed the connection").into());
+            let Ok(read) = read else {
+                if !idle {
+                    idle = true;
+                    out.count("idle_reports", 1);
+                    tracing::warn!(input = %self.describe(), idle_ms = self.idle_report.as_millis() as u64, "connected, but nothing received for a while; still waiting");
+                }
+                continue;
+            };
+            if std::mem::take(&mut idle) {
+                tracing::info!(input = %self.describe(), "receiving again");
             }
-            let split = self.split(&buffer[..read], &mut line, &mut block, out);
-            // The lines before a failure (e.g. invalid UTF-8 with `Fail`) are kept.
+            let ended = match read {
+                Ok(0) => format!("{address} closed the connection"),
+                Err(e) => format!("error receiving data from {address}: {e}"),
+                Ok(read) => {
+                    let split = self.split(&buffer[..read], &mut line, &mut block, out);
+                    // The lines before a failure (e.g. invalid UTF-8 with `Fail`) are kept.
+                    SocketText::hand_over(&mut block, out).await?;
+                    split?;
+                    continue;
+                }
+            };
+            // Closed or reset alike: the last line may have no line end, and is kept.
+            let last = if !line.skipping && !line.bytes.is_empty() {
+                let last = std::mem::take(&mut line.bytes);
+                self.emit(&last, &mut block, out)
+            } else {
+                Ok(())
+            };
             SocketText::hand_over(&mut block, out).await?;
-            split?;
+            last?;
+            return Err(ended.into());
         }
     }
 }
@@ -382,6 +424,7 @@ mod tests {
             max_line_bytes: 4,
             long_lines: LongLines::Cut,
             invalid_utf8: InvalidUtf8::Lossy,
+            idle_report: Duration::from_secs(60),
         };
         let (out, _chunks) = ReceiverOutput::detached();
         let (mut line, mut block) = (Line::default(), LineBlock::default());
