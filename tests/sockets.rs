@@ -793,3 +793,105 @@ fn the_write_ahead_log_keeps_every_line_received_before_a_sigkill() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+stream! {
+    /// Counts lines and takes its time over each batch that has any.
+    pipeline SlowCount(lines_seen: Arc<AtomicU64>) {
+        batch = 100ms;
+        input lines: String;
+        lines.foreach_rdd(|batch| {
+            if !batch.is_empty() {
+                lines_seen.fetch_add(batch.len() as u64, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        });
+    }
+}
+
+/// Peak resident memory of this process, in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Run by [`a_flood_of_long_lines_keeps_memory_bounded_in_bytes`] as a child process (this
+/// test binary, with `STREAMDSL_FLOOD_CHILD` set to the port): reads for 5 s with the
+/// default buffer, then prints how many lines it processed and its peak memory.
+#[test]
+fn flood_child() {
+    let Ok(port) = std::env::var("STREAMDSL_FLOOD_CHILD") else {
+        return;
+    };
+    let lines_seen = Arc::new(AtomicU64::new(0));
+    let input = socket_text_stream("127.0.0.1", port.parse().unwrap());
+    let running = StreamingContext::new()
+        .start(SlowCount::new(Arc::clone(&lines_seen)).lines(input))
+        .unwrap();
+    let _ = running.await_termination_or_timeout(Duration::from_secs(5));
+    running.stop(StopMode::Immediately).unwrap();
+    println!("LINES\t{}", lines_seen.load(Ordering::SeqCst));
+    println!("PEAK_RSS_KIB\t{}", peak_rss_kib());
+}
+
+/// A server flooding 256 KiB lines into a pipeline slower than it: the receiver's buffer
+/// is bounded in bytes (128 MiB by default), so the sender is held back and the child's
+/// peak memory stays a few hundred MB (it grew to 4.7 GB in 20 s when only lines were
+/// counted).
+#[test]
+fn a_flood_of_long_lines_keeps_memory_bounded_in_bytes() {
+    let (listener, port) = listen();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "flood_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("STREAMDSL_FLOOD_CHILD", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut conn = accept(&listener);
+    conn.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut line = vec![b'x'; 256 << 10];
+    *line.last_mut().unwrap() = b'\n';
+    let (started, mut written) = (Instant::now(), 0u64);
+    // Until the child stops reading (its 5 s are up) or 4 GB went out.
+    while started.elapsed() < Duration::from_secs(8) && written < 4 << 30 {
+        match conn.write(&line) {
+            Ok(0) => break,
+            Ok(n) => written += n as u64,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let field = |name: &str| -> u64 {
+        let line = stdout
+            .lines()
+            .find_map(|l| l.split_once(&format!("{name}\t")));
+        line.unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .1
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (lines, peak_kib) = (field("LINES"), field("PEAK_RSS_KIB"));
+    println!(
+        "sent {} MB, child processed {lines} lines ({} MB), peak RSS {} MB",
+        written >> 20,
+        (lines * (256 << 10)) >> 20,
+        peak_kib >> 10
+    );
+    assert!(lines > 0, "the child processed lines");
+    assert!(
+        peak_kib < 700 << 10,
+        "peak RSS {} MB: the buffer is not bounded in bytes",
+        peak_kib >> 10
+    );
+}

@@ -9,9 +9,10 @@
 //! write-ahead log makes what was received durable before it is accepted, so that it is
 //! replayed after a crash (Spark's receiver WAL).
 
-use super::wal::{Wal, WalCodec};
+use super::wal::{Replayed, Wal, WalCodec};
 use super::{InputContext, InputPosition, InputStream};
 use crate::{Batch, BoxError, Time};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,6 +61,10 @@ pub trait Receiver: Send + 'static {
 /// Records (by weight) per buffered chunk: the unit handed from a receiver to the driver.
 const CHUNK: usize = 1024;
 
+/// Bytes after which a chunk is handed over whatever its weight, so that a chunk of long
+/// records does not hold more than this outside the buffer's byte bound.
+const CHUNK_BYTES: usize = 1 << 20;
+
 /// Where a receiver pushes its records.
 pub struct ReceiverOutput<T> {
     chunk: Vec<T>,
@@ -67,18 +72,89 @@ pub struct ReceiverOutput<T> {
     chunk_weight: usize,
     sender: mpsc::UnboundedSender<Chunk<T>>,
     /// One permit per record the buffer has room for (the bound is in records, not chunks).
-    space: Arc<Semaphore>,
-    limit: u32,
+    /// The bytes the chunk's records hold.
+    chunk_bytes: usize,
+    space: Arc<Space>,
+    /// Whether the receiver is waiting for room (a backpressure episode, reported once).
+    backpressured: bool,
     shared: Arc<ReceiverShared>,
     rate: Option<RateLimit>,
     wal: Option<Wal<T>>,
+}
+
+/// The buffer between a receiver and the pipeline, bounded twice: in records (by weight) and
+/// in bytes (counted in KiB, so a permit count fits a `u32`).
+pub(crate) struct Space {
+    records: Semaphore,
+    kib: Semaphore,
+    record_limit: u32,
+    kib_limit: u32,
+}
+
+/// Room taken in a [`Space`].
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct Permits {
+    records: u32,
+    kib: u32,
+}
+
+impl Space {
+    fn new(records: usize, bytes: usize) -> Self {
+        let record_limit = records.clamp(1, u32::MAX as usize) as u32;
+        let kib_limit = bytes.div_ceil(1024).clamp(1, u32::MAX as usize) as u32;
+        Space {
+            records: Semaphore::new(record_limit as usize),
+            kib: Semaphore::new(kib_limit as usize),
+            record_limit,
+            kib_limit,
+        }
+    }
+
+    /// The permits for `weight` records of `bytes` bytes; a chunk larger than the whole
+    /// buffer takes all of it (it waits for an empty buffer, and still passes).
+    fn permits(&self, weight: usize, bytes: usize) -> Permits {
+        Permits {
+            records: weight.min(self.record_limit as usize) as u32,
+            kib: bytes.div_ceil(1024).min(self.kib_limit as usize) as u32,
+        }
+    }
+
+    /// Whether taking `permits` would wait.
+    fn is_full_for(&self, permits: Permits) -> bool {
+        self.records.available_permits() < permits.records as usize
+            || self.kib.available_permits() < permits.kib as usize
+    }
+
+    async fn take(&self, permits: Permits) -> Result<(), Stopped> {
+        self.records
+            .acquire_many(permits.records)
+            .await
+            .map_err(|_| Stopped)?
+            .forget();
+        self.kib
+            .acquire_many(permits.kib)
+            .await
+            .map_err(|_| Stopped)?
+            .forget();
+        Ok(())
+    }
+
+    fn give_back(&self, permits: Permits) {
+        self.records.add_permits(permits.records as usize);
+        self.kib.add_permits(permits.kib as usize);
+    }
+
+    fn close(&self) {
+        self.records.close();
+        self.kib.close();
+    }
 }
 
 /// Records handed over together, with the write-ahead log sequence of the first.
 pub(crate) struct Chunk<T> {
     first_seq: u64,
     records: Vec<T>,
-    permits: u32,
+    permits: Permits,
 }
 
 /// The pipeline stopped receiving.
@@ -94,14 +170,28 @@ impl std::fmt::Display for Stopped {
 impl std::error::Error for Stopped {}
 
 impl<T: Send + 'static> ReceiverOutput<T> {
-    /// Takes one record; waits while the buffer is full or the rate limit is reached.
+    /// Takes one record; waits while the buffer is full or the rate limit is reached. The
+    /// buffer's byte bound counts it as `size_of::<T>()`: a receiver of records that hold
+    /// data on the heap says their size with [`push_sized`](Self::push_sized).
     pub async fn push(&mut self, record: T) -> Result<(), Stopped> {
-        self.push_weighted(record, 1).await
+        self.push_sized(record, 1, std::mem::size_of::<T>()).await
     }
 
     /// Takes a record that stands for `weight` records (a block of lines handed over
     /// together): the buffer bound and the rate limit count it as `weight`.
     pub async fn push_weighted(&mut self, record: T, weight: usize) -> Result<(), Stopped> {
+        self.push_sized(record, weight, weight * std::mem::size_of::<T>())
+            .await
+    }
+
+    /// Takes a record that stands for `weight` records and holds `bytes` bytes: the buffer
+    /// bounds count both.
+    pub async fn push_sized(
+        &mut self,
+        record: T,
+        weight: usize,
+        bytes: usize,
+    ) -> Result<(), Stopped> {
         if self.stopping() {
             return Err(Stopped);
         }
@@ -110,7 +200,8 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         }
         self.chunk.push(record);
         self.chunk_weight += weight;
-        if self.chunk_weight >= CHUNK {
+        self.chunk_bytes += bytes;
+        if self.chunk_weight >= CHUNK || self.chunk_bytes >= CHUNK_BYTES {
             self.flush().await?;
         }
         Ok(())
@@ -126,6 +217,7 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         // The next chunk starts at full capacity: no regrowth 0, 4, 8, … 1024 per chunk.
         let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         let weight = std::mem::take(&mut self.chunk_weight);
+        let bytes = std::mem::take(&mut self.chunk_bytes);
         let first_seq = match &mut self.wal {
             Some(wal) => match wal.append(&records) {
                 Ok(seq) => seq,
@@ -139,12 +231,21 @@ impl<T: Send + 'static> ReceiverOutput<T> {
             },
             None => 0,
         };
-        let permits = weight.min(self.limit as usize) as u32;
-        self.space
-            .acquire_many(permits)
-            .await
-            .map_err(|_| Stopped)?
-            .forget();
+        let permits = self.space.permits(weight, bytes);
+        let full = self.space.is_full_for(permits);
+        if full && !self.backpressured {
+            self.backpressured = true;
+            self.count("backpressure", 1);
+            tracing::warn!(
+                buffer_records = self.space.record_limit,
+                buffer_bytes = u64::from(self.space.kib_limit) * 1024,
+                "the receiver's buffer is full: the pipeline takes records slower than they come, so the receiver waits (backpressure)"
+            );
+        }
+        self.space.take(permits).await?;
+        if !full && std::mem::take(&mut self.backpressured) {
+            tracing::info!("the receiver's buffer has room again");
+        }
         self.shared
             .pending
             .fetch_add(records.len() as u64, Ordering::SeqCst);
@@ -192,9 +293,10 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         let output = ReceiverOutput {
             chunk: Vec::new(),
             chunk_weight: 0,
+            chunk_bytes: 0,
             sender,
-            space: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
-            limit: u32::MAX,
+            space: Arc::new(Space::new(u32::MAX as usize, usize::MAX)),
+            backpressured: false,
             shared: Arc::default(),
             rate: None,
             wal: None,
@@ -293,6 +395,7 @@ impl<T> Drop for Running<T> {
 pub struct ReceiverStream<R: Receiver> {
     receiver: Option<R>,
     buffer_records: usize,
+    buffer_bytes: usize,
     max_rate: Option<f64>,
     restart_delay: Duration,
     wal_codec: Option<WalCodec<R::Record>>,
@@ -302,21 +405,23 @@ pub struct ReceiverStream<R: Receiver> {
 
 struct Running<T> {
     receiver: mpsc::UnboundedReceiver<Chunk<T>>,
-    space: Arc<Semaphore>,
+    space: Arc<Space>,
     shared: Arc<ReceiverShared>,
     /// Write-ahead log sequence of the next record to take into a batch: the input's position.
     next_seq: u64,
-    /// Records replayed from the log after a restart, delivered first.
-    replay: Vec<T>,
-    /// The position after the replayed records (their sequence numbers may have gaps).
-    replay_next: u64,
+    /// Records replayed from the log after a restart, delivered first, a buffer's worth of
+    /// bytes per batch.
+    replay: VecDeque<Replayed<T>>,
+    /// The buffer's bytes: how much of the replay a batch takes.
+    buffer_bytes: usize,
     /// The log's directory, to delete what checkpoints no longer need.
     wal_dir: Option<PathBuf>,
     /// The position written in the previous checkpoint: the log before it is not needed.
     checkpointed: u64,
 }
 
-/// An input fed by `receiver`: buffer of 1 Mi records, no rate limit, 2 s restart delay.
+/// An input fed by `receiver`: buffer of 1 Mi records and 128 MiB, no rate limit, 2 s
+/// restart delay.
 pub fn receiver_stream<R: Receiver>(receiver: R) -> ReceiverStream<R> {
     ReceiverStream {
         description: receiver.describe(),
@@ -325,6 +430,9 @@ pub fn receiver_stream<R: Receiver>(receiver: R) -> ReceiverStream<R> {
         // interval (21 M/s with 50 ms batches; 256 Ki capped a socket at half its speed);
         // about 120 MB of 100-byte lines.
         buffer_records: 1024 * CHUNK,
+        // Keeps a pipeline flooded with long lines at a few hundred MB: the buffer, plus the
+        // batch being processed (its blocks and the lines made from them).
+        buffer_bytes: 128 << 20,
         max_rate: None,
         restart_delay: Duration::from_secs(2),
         wal_codec: None,
@@ -347,6 +455,15 @@ impl<R: Receiver> ReceiverStream<R> {
     /// also caps the input's rate at `records` per batch interval.
     pub fn buffer(mut self, records: usize) -> Self {
         self.buffer_records = records.max(1);
+        self
+    }
+
+    /// At most `bytes` of records are buffered between the receiver and the pipeline
+    /// (default 128 MiB), and a replay of the write-ahead log hands a batch at most that
+    /// much; a full buffer makes the receiver wait (counted as `backpressure`, once per
+    /// episode, with a warning).
+    pub fn buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffer_bytes = bytes.max(1);
         self
     }
 
@@ -387,19 +504,15 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         };
         let restored = self.running.as_ref().map_or(0, |r| r.next_seq);
         let (sender, chunks) = mpsc::unbounded_channel();
-        let limit = self
-            .buffer_records
-            .min(Semaphore::MAX_PERMITS)
-            .min(u32::MAX as usize) as u32;
-        let space = Arc::new(Semaphore::new(limit as usize));
+        let space = Arc::new(Space::new(self.buffer_records, self.buffer_bytes));
         let shared = Arc::new(ReceiverShared::default());
         let mut running = Running {
             receiver: chunks,
             space: Arc::clone(&space),
             shared: Arc::clone(&shared),
             next_seq: restored,
-            replay: Vec::new(),
-            replay_next: restored,
+            replay: VecDeque::new(),
+            buffer_bytes: self.buffer_bytes,
             wal_dir: None,
             checkpointed: restored,
         };
@@ -423,8 +536,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                     );
                     shared.count("wal_damaged_bytes", replay.damaged_bytes);
                 }
-                running.replay = replay.records;
-                running.replay_next = replay.next;
+                running.replay = replay.records.into();
                 shared
                     .pending
                     .fetch_add(running.replay.len() as u64, Ordering::SeqCst);
@@ -436,9 +548,10 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         let mut out = ReceiverOutput {
             chunk: Vec::with_capacity(CHUNK),
             chunk_weight: 0,
+            chunk_bytes: 0,
             sender,
             space,
-            limit,
+            backpressured: false,
             shared: Arc::clone(&shared),
             rate: self.max_rate.map(|per_second| RateLimit {
                 per_second,
@@ -487,18 +600,31 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
         let Some(running) = self.running.as_mut() else {
             return Ok(Batch::empty());
         };
-        let mut records = std::mem::take(&mut running.replay);
-        if !records.is_empty() {
-            running.next_seq = running.replay_next;
+        if !running.replay.is_empty() {
+            // A buffer's worth of the replay (at least one record); what is newer waits.
+            let mut records = Vec::new();
+            let mut bytes = 0;
+            while let Some(replayed) = running
+                .replay
+                .pop_front_if(|r| records.is_empty() || bytes + r.bytes <= running.buffer_bytes)
+            {
+                bytes += replayed.bytes;
+                running.next_seq = replayed.seq + 1;
+                records.push(replayed.record);
+            }
+            running
+                .shared
+                .pending
+                .fetch_sub(records.len() as u64, Ordering::SeqCst);
+            return Ok(Batch::from(records));
         }
-        records.reserve(running.shared.pending.load(Ordering::SeqCst) as usize);
-        let mut permits = 0;
+        let mut records =
+            Vec::with_capacity(running.shared.pending.load(Ordering::SeqCst) as usize);
         while let Ok(chunk) = running.receiver.try_recv() {
             running.next_seq = chunk.first_seq + chunk.records.len() as u64;
-            permits += chunk.permits as usize;
+            running.space.give_back(chunk.permits);
             records.extend(chunk.records);
         }
-        running.space.add_permits(permits);
         running
             .shared
             .pending
@@ -546,11 +672,11 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                 let (_, chunks) = mpsc::unbounded_channel();
                 self.running = Some(Running {
                     receiver: chunks,
-                    space: Arc::new(Semaphore::new(0)),
+                    space: Arc::new(Space::new(0, 0)),
                     shared: Arc::default(),
                     next_seq: *next,
-                    replay: Vec::new(),
-                    replay_next: *next,
+                    replay: VecDeque::new(),
+                    buffer_bytes: self.buffer_bytes,
                     wal_dir: None,
                     checkpointed: *next,
                 });
@@ -589,9 +715,79 @@ mod tests {
         out.flush().await.unwrap();
         let chunk = chunks.try_recv().unwrap();
         assert_eq!(chunk.records, ["700 lines", "one"]);
-        assert_eq!(chunk.permits, 701);
+        assert_eq!(chunk.permits.records, 701);
         // A chunk is handed over once it stands for CHUNK records, whatever their count.
         out.push_weighted("big", CHUNK).await.unwrap();
         assert_eq!(chunks.try_recv().unwrap().records, ["big"]);
+    }
+
+    #[tokio::test]
+    async fn the_buffer_is_bounded_in_bytes_and_backpressure_is_counted_once_per_episode() {
+        let (mut out, mut chunks) = ReceiverOutput::<Vec<u8>>::detached();
+        out.space = Arc::new(Space::new(1 << 20, 3 << 20));
+        let long = |kib: usize| vec![b'x'; kib << 10];
+        // Each 1 MiB record is a chunk of its own (CHUNK_BYTES), so three fill the buffer.
+        for _ in 0..3 {
+            out.push_sized(long(1024), 1, 1 << 20).await.unwrap();
+        }
+        assert_eq!(out.counter("backpressure"), 0);
+        let waiting = tokio::time::timeout(
+            Duration::from_millis(100),
+            out.push_sized(long(1024), 1, 1 << 20),
+        );
+        assert!(
+            waiting.await.is_err(),
+            "a full buffer in bytes makes the receiver wait"
+        );
+        assert_eq!(out.counter("backpressure"), 1);
+        // The pipeline takes a chunk: room for the next, and the episode ends.
+        let taken = chunks.try_recv().unwrap();
+        out.space.give_back(taken.permits);
+        out.push_sized(long(1024), 1, 1 << 20).await.unwrap();
+        assert_eq!(out.counter("backpressure"), 1, "one episode, one count");
+    }
+
+    #[test]
+    fn a_replay_is_handed_over_a_buffers_worth_of_bytes_per_batch() {
+        let (_, receiver) = mpsc::unbounded_channel::<Chunk<u32>>();
+        let replay = (0..10u32).map(|n| Replayed {
+            seq: 100 + u64::from(n),
+            bytes: 400,
+            record: n,
+        });
+        let mut stream = receiver_stream(Never).buffer_bytes(1000);
+        stream.running = Some(Running {
+            receiver,
+            space: Arc::new(Space::new(10, 1000)),
+            shared: Arc::default(),
+            next_seq: 100,
+            replay: replay.collect(),
+            buffer_bytes: 1000,
+            wal_dir: None,
+            checkpointed: 100,
+        });
+        let mut batches = Vec::new();
+        for t in 1..=5 {
+            let batch = stream.next_batch(Time::from_millis(t * 1000)).unwrap();
+            batches.push(batch.into_iter().collect::<Vec<_>>());
+        }
+        assert_eq!(
+            batches,
+            [vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7], vec![8, 9]]
+        );
+        assert_eq!(stream.running.as_ref().unwrap().next_seq, 110);
+    }
+
+    /// A receiver that never runs (the tests drive the stream's buffer directly).
+    struct Never;
+
+    impl Receiver for Never {
+        type Record = u32;
+        fn describe(&self) -> String {
+            "never".into()
+        }
+        async fn receive(&mut self, _: &mut ReceiverOutput<u32>) -> Result<(), BoxError> {
+            Ok(())
+        }
     }
 }

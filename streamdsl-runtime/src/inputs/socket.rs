@@ -284,8 +284,8 @@ impl SocketText {
         out: &mut ReceiverOutput<LineBlock>,
     ) -> Result<(), BoxError> {
         if !block.is_empty() {
-            let lines = block.len();
-            out.push_weighted(std::mem::take(block), lines).await?;
+            let (lines, bytes) = (block.len(), block.text.len());
+            out.push_sized(std::mem::take(block), lines, bytes).await?;
         }
         out.flush().await?;
         Ok(())

@@ -154,14 +154,29 @@ fn scan_unnumbered<'a>(first: u64, bytes: &'a [u8], found: &mut Scan<'a>) {
     }
 }
 
+/// One record read back from the log.
+pub(crate) struct Replayed<T> {
+    pub(crate) seq: u64,
+    /// The bytes it took in the log, an estimate of its size in memory.
+    pub(crate) bytes: usize,
+    pub(crate) record: T,
+}
+
 /// The records of the log from a position on, and what was skipped to get them.
 pub(crate) struct Replay<T> {
-    pub(crate) records: Vec<T>,
+    pub(crate) records: Vec<Replayed<T>>,
     /// The sequence number after the last record (the position the replay reaches).
     pub(crate) next: u64,
     /// Damaged stretches and undecodable records skipped, and their bytes.
     pub(crate) damaged: u64,
     pub(crate) damaged_bytes: u64,
+}
+
+#[cfg(test)]
+impl<T> Replay<T> {
+    fn values(&self) -> Vec<&T> {
+        self.records.iter().map(|r| &r.record).collect()
+    }
 }
 
 impl<T> Wal<T> {
@@ -241,7 +256,11 @@ impl<T> Wal<T> {
             for (seq, frame) in found.frames.into_iter().filter(|(seq, _)| *seq >= from) {
                 // Intact but not a record (a crafted or foreign frame): skipped like damage.
                 match (self.codec.decode)(frame) {
-                    Ok(record) => replay.records.push(record),
+                    Ok(record) => replay.records.push(Replayed {
+                        seq,
+                        bytes: frame.len(),
+                        record,
+                    }),
                     Err(_) => {
                         replay.damaged += 1;
                         replay.damaged_bytes += (HEADER + frame.len()) as u64;
@@ -306,12 +325,12 @@ mod tests {
         let d_seq = wal.append(&strings(&["d"])).unwrap();
         assert!(d_seq >= 3, "numbers continue past the old segment");
         let replay = wal.read_from(1).unwrap();
-        assert_eq!(replay.records, ["b", "c", "d"]);
+        assert_eq!(replay.values(), ["b", "c", "d"]);
         assert_eq!((replay.next, replay.damaged), (d_seq + 1, 0));
-        assert_eq!(wal.read_from(3).unwrap().records, ["d"]);
+        assert_eq!(wal.read_from(3).unwrap().values(), ["d"]);
         Wal::<String>::delete_before(&d, d_seq).unwrap();
         assert_eq!(
-            wal.read_from(0).unwrap().records,
+            wal.read_from(0).unwrap().values(),
             ["d"],
             "the old segment is gone"
         );
@@ -328,7 +347,7 @@ mod tests {
         for cut in starts[2]..bytes.len() {
             fs::write(&path, &bytes[..cut]).unwrap();
             let replay = open(&d, 0).read_from(0).unwrap();
-            assert_eq!(replay.records, ["first", "second"], "cut at {cut}");
+            assert_eq!(replay.values(), ["first", "second"], "cut at {cut}");
             assert_eq!(replay.damaged, u64::from(cut > starts[2]), "cut at {cut}");
             // Reopening left a new, empty segment; only the torn one is examined again.
             for (first, p) in segments(&d).unwrap() {
@@ -362,7 +381,7 @@ mod tests {
             }
             .read_from(0)
             .unwrap();
-            assert_eq!(replay.records, ["first", "third"], "flipped byte {at}");
+            assert_eq!(replay.values(), ["first", "third"], "flipped byte {at}");
             assert_eq!(replay.damaged, 1);
             assert_eq!(replay.damaged_bytes, (starts[2] - starts[1]) as u64);
             assert_eq!(replay.next, 3, "the third record keeps its number");
@@ -385,7 +404,7 @@ mod tests {
         wal.append(&strings(&["kept"])).unwrap();
         drop(wal);
         let replay = open(&d, 0).read_from(0).unwrap();
-        assert_eq!(replay.records, ["kept"]);
+        assert_eq!(replay.values(), ["kept"]);
         assert_eq!(replay.damaged, 1);
         assert_eq!(
             fs::read(&path).unwrap(),
@@ -410,7 +429,7 @@ mod tests {
         wal.next_seq = 2;
         wal.append(&strings(&["c"])).unwrap();
         let replay = wal.read_from(0).unwrap();
-        assert_eq!(replay.records, ["a", "c"]);
+        assert_eq!(replay.values(), ["a", "c"]);
         assert_eq!((replay.damaged, replay.next), (1, 3));
         fs::remove_dir_all(&d).unwrap();
     }
@@ -431,7 +450,7 @@ mod tests {
         let c = wal.append(&strings(&["c"])).unwrap();
         assert!(c >= 7);
         let replay = wal.read_from(6).unwrap();
-        assert_eq!(replay.records, ["b", "c"]);
+        assert_eq!(replay.values(), ["b", "c"]);
         fs::remove_dir_all(&d).unwrap();
     }
 
@@ -462,7 +481,7 @@ mod tests {
             fs::write(&path, &bytes).unwrap();
             let replay = wal.read_from(0).unwrap();
             // Whatever is replayed is a block that was logged: damage is skipped, not misread.
-            for block in &replay.records {
+            for block in replay.values() {
                 assert!(blocks.contains(block), "case {case}: {block:?}");
             }
         }
