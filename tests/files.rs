@@ -446,6 +446,84 @@ fn invalid_utf8_with_fail_skips_the_whole_file_once() {
     run.stop(StopMode::Immediately);
 }
 
+/// A batch reads at most `max_batch_bytes` of files; the rest of a file waits for the next
+/// batch, and every line arrives once, in order.
+#[test]
+fn a_batch_reads_a_bounded_number_of_bytes_and_the_rest_waits() {
+    let dirs = Dirs::new("batch-bytes");
+    let run = Run::start(text_file_stream(&dirs.input).max_batch_bytes(1000));
+    let expected = file_lines("big", 1000); // 7.9 kB: at least eight batches
+    dirs.move_in("big.txt", &contents(&expected));
+    wait_lines(&run.seen, &expected);
+    let bytes_per_batch = {
+        let seen = run.seen.lock().unwrap();
+        let mut bytes: BTreeMap<i64, usize> = BTreeMap::new();
+        for (time, line) in seen.iter() {
+            *bytes.entry(*time).or_default() += line.len() + 1;
+        }
+        bytes
+    };
+    assert!(bytes_per_batch.len() >= 8, "{bytes_per_batch:?}");
+    // A batch stops after the line that reaches the bound.
+    assert!(
+        bytes_per_batch.values().all(|&b| b < 1000 + 10),
+        "{bytes_per_batch:?}"
+    );
+    assert_eq!(lines(&run.seen), expected, "in order, each once");
+    assert_eq!(run.metrics.counter("files_read"), 1);
+    run.stop(StopMode::Immediately);
+}
+
+/// Long lines in files are cut (or dropped) as on sockets, with the same counters.
+#[test]
+fn long_lines_in_files_are_cut_or_dropped() {
+    let cut_dirs = Dirs::new("long-cut");
+    let drop_dirs = Dirs::new("long-drop");
+    let cut = Run::start(text_file_stream(&cut_dirs.input).max_line_bytes(8));
+    let dropped = Run::start(
+        text_file_stream(&drop_dirs.input)
+            .max_line_bytes(8)
+            .long_lines(streamdsl::LongLines::Drop),
+    );
+    let payload = format!(
+        "short\n{}\nexactly8\r\nlast-without-end-is-long",
+        "y".repeat(100_000)
+    );
+    cut_dirs.move_in("data.txt", payload.as_bytes());
+    drop_dirs.move_in("data.txt", payload.as_bytes());
+    wait_lines(
+        &cut.seen,
+        &["short", "yyyyyyyy", "exactly8", "last-wit"].map(String::from),
+    );
+    wait_lines(&dropped.seen, &["short", "exactly8"].map(String::from));
+    poll("the counters", || {
+        cut.metrics.counter("lines_cut") == 2 && dropped.metrics.counter("lines_dropped") == 2
+    });
+    cut.stop(StopMode::Immediately);
+    dropped.stop(StopMode::Immediately);
+}
+
+/// Two names that differ only in bytes that are not UTF-8 are two files (their lossy
+/// forms are equal).
+#[test]
+fn names_that_are_not_utf8_do_not_collide() {
+    use std::os::unix::ffi::OsStrExt;
+    let dirs = Dirs::new("names");
+    let run = Run::start(text_file_stream(&dirs.input));
+    for (byte, line) in [(0xffu8, "from ff"), (0xfe, "from fe")] {
+        let bytes = [b'f', byte, b'.', b't', b'x', b't'];
+        let name = std::ffi::OsStr::from_bytes(&bytes);
+        let staged = dirs.staging.join(name);
+        fs::write(&staged, format!("{line}\n")).unwrap();
+        fs::rename(&staged, dirs.input.join(name)).unwrap();
+    }
+    poll("both files", || run.metrics.counter("files_read") == 2);
+    let mut got = lines(&run.seen);
+    got.sort();
+    assert_eq!(got, ["from fe", "from ff"]);
+    run.stop(StopMode::Immediately);
+}
+
 #[test]
 fn include_existing_reads_the_files_already_there() {
     let dirs = Dirs::new("existing");
@@ -740,4 +818,119 @@ fn a_pipeline_killed_and_restarted_reads_no_file_twice_and_misses_none() {
             "{line} delivered again only by the recomputed batch, at the same time: {t:?}"
         );
     }
+}
+
+/// Run by [`a_one_gib_single_line_file_is_read_with_bounded_memory`] as a child process
+/// (`STREAMDSL_FILES_BIG_CHILD` set to the directory): reads the directory's existing file,
+/// then prints the line lengths it delivered and its peak memory.
+#[test]
+fn big_file_child() {
+    let Ok(dir) = std::env::var("STREAMDSL_FILES_BIG_CHILD") else {
+        return;
+    };
+    let seen = Seen::default();
+    let metrics = Metrics::default();
+    let running = StreamingContext::new()
+        .add_listener(metrics.clone())
+        .start(Lines::new(Arc::clone(&seen)).lines(text_file_stream(&dir).include_existing(true)))
+        .unwrap();
+    poll("the file to be read", || metrics.counter("files_read") == 1);
+    running.stop(StopMode::Immediately).unwrap();
+    let lengths: Vec<usize> = seen.lock().unwrap().iter().map(|(_, l)| l.len()).collect();
+    println!("LENGTHS\t{lengths:?}");
+    println!("CUT\t{}", metrics.counter("lines_cut"));
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    println!("PEAK_RSS_KIB\t{}", peak.split_whitespace().nth(1).unwrap());
+}
+
+/// A 1 GiB file of one line (sparse: NUL bytes, valid UTF-8) is streamed and its line cut at
+/// 1 MiB: the child's peak memory stays far below the file (reading it whole peaked at
+/// 2 GB).
+#[test]
+fn a_one_gib_single_line_file_is_read_with_bounded_memory() {
+    let dirs = Dirs::new("one-gib");
+    let file = fs::File::create(dirs.input.join("huge.txt")).unwrap();
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "big_file_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("STREAMDSL_FILES_BIG_CHILD", &dirs.input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.split_once(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .1
+            .trim()
+            .to_owned()
+    };
+    let peak_kib: u64 = field("PEAK_RSS_KIB").parse().unwrap();
+    println!(
+        "lines {}, cut {}, peak RSS {} MB",
+        field("LENGTHS"),
+        field("CUT"),
+        peak_kib >> 10
+    );
+    assert_eq!(
+        field("LENGTHS"),
+        format!("[{}]", 1 << 20),
+        "one line, cut at 1 MiB"
+    );
+    assert_eq!(field("CUT"), "1");
+    assert!(peak_kib < 200 << 10, "peak RSS {} MB", peak_kib >> 10);
+    fs::remove_dir_all(&dirs.root).unwrap();
+}
+
+/// The offset of a file read in part is the input's position: a stream restored from it
+/// goes on at the next line, so across a restart every line is read once.
+#[test]
+fn a_file_read_in_part_resumes_at_its_next_line_after_a_restore() {
+    use streamdsl::InputStream;
+    let dirs = Dirs::new("resume-part");
+    let expected = file_lines("part", 10);
+    dirs.move_in("part.txt", &contents(&expected));
+    let stream = || {
+        text_file_stream(&dirs.input)
+            .include_existing(true)
+            .remember(Duration::from_secs(3600))
+            .max_batch_bytes(20)
+    };
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 1000;
+    let mut first = stream();
+    let batch: Vec<String> = first
+        .next_batch(Time::from_millis(now))
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        batch,
+        expected[..3],
+        "20 bytes: the line that reaches them ends the batch"
+    );
+    let position = InputStream::<String>::position(&mut first).unwrap();
+    drop(first);
+    let mut restored = stream();
+    InputStream::<String>::restore(&mut restored, &position).unwrap();
+    let mut rest = Vec::new();
+    for k in 1..10 {
+        rest.extend(
+            InputStream::<String>::next_batch(&mut restored, Time::from_millis(now + k)).unwrap(),
+        );
+    }
+    assert_eq!(rest, expected[3..]);
+    fs::remove_dir_all(&dirs.root).unwrap();
 }

@@ -1,10 +1,13 @@
 //! `text_file_stream(dir)`: the lines of files that appear in a directory (Spark's
 //! `textFileStream`, spec 3.1).
 
-use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
+use super::text::{InvalidUtf8, LongLines, decode_line, find_newline, long_line, trim_cr};
 use super::{InputContext, InputPosition, InputStream};
 use crate::{Batch, BoxError, Time};
 use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,13 +17,19 @@ pub struct TextFileStream {
     include_existing: bool,
     remember_ms: i64,
     invalid_utf8: InvalidUtf8,
+    max_line_bytes: usize,
+    long_lines: LongLines,
+    max_batch_bytes: u64,
     /// Files modified before this are ignored (the stream's start, unless existing files are
     /// included).
     initial_threshold_ms: i64,
-    /// Files already read, with their modification time, within the remember window.
-    seen: HashMap<String, i64>,
-    /// Files whose skipping was reported, so each is reported once.
-    reported: HashSet<String>,
+    /// Files already read, by name, with their modification time, within the remember window.
+    seen: HashMap<OsString, i64>,
+    /// The file being read across batches: name, modification time, offset of its next line.
+    partial: Option<(OsString, i64, u64)>,
+    /// Entries whose skipping was reported, so each is reported once; only names still in
+    /// the directory are kept.
+    reported: HashSet<OsString>,
     counters: Vec<(&'static str, u64)>,
     /// Whether a checkpoint restored the position (and the start threshold with it).
     restored: bool,
@@ -35,12 +44,19 @@ pub struct TextFileStream {
 /// read before. Files must be *moved* into the directory complete: a file written in place may
 /// be read while half written, and is not read again when it grows (as in Spark).
 ///
+/// Files are streamed, not read whole: a batch takes at most 128 MiB of them
+/// ([`max_batch_bytes`](TextFileStream::max_batch_bytes)), and what is left of a file waits
+/// for the next batch (its offset is in the checkpoint). Lines longer than 1 MiB are cut or
+/// dropped as on sockets ([`max_line_bytes`](TextFileStream::max_line_bytes),
+/// [`long_lines`](TextFileStream::long_lines)).
+///
 /// Unlike Spark, names starting with `_` are skipped as well as those starting with `.`, and
 /// sub-directories are skipped; every skipped or unreadable file (hidden, directory, too old,
 /// empty, permission denied, vanished) is logged once by name and counted
 /// (`files_skipped_hidden`, `files_skipped_directory`, `files_skipped_old`,
 /// `files_skipped_empty`, `files_unreadable`; `files_read` counts the others). Invalid UTF-8
-/// is decoded lossily and counted ([`invalid_utf8`](TextFileStream::invalid_utf8)).
+/// is decoded lossily and counted ([`invalid_utf8`](TextFileStream::invalid_utf8)); names
+/// need not be UTF-8.
 ///
 /// The files read within the remember window are the input's checkpoint position: after a
 /// restart no file is read twice or missed.
@@ -50,8 +66,12 @@ pub fn text_file_stream(dir: impl Into<PathBuf>) -> TextFileStream {
         include_existing: false,
         remember_ms: 60_000,
         invalid_utf8: InvalidUtf8::Lossy,
+        max_line_bytes: 1 << 20,
+        long_lines: LongLines::Cut,
+        max_batch_bytes: 128 << 20,
         initial_threshold_ms: 0,
         seen: HashMap::new(),
+        partial: None,
         reported: HashSet::new(),
         counters: Vec::new(),
         restored: false,
@@ -72,9 +92,29 @@ impl TextFileStream {
         self
     }
 
-    /// What to do with lines that are not valid UTF-8 (`Fail` skips the whole file).
+    /// What to do with lines that are not valid UTF-8 (`Fail` stops reading the file at the
+    /// line; its lines read in this batch are dropped).
     pub fn invalid_utf8(mut self, policy: InvalidUtf8) -> Self {
         self.invalid_utf8 = policy;
+        self
+    }
+
+    /// The longest line kept whole, in bytes (1 MiB by default).
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes.max(1);
+        self
+    }
+
+    /// What to do with longer lines.
+    pub fn long_lines(mut self, policy: LongLines) -> Self {
+        self.long_lines = policy;
+        self
+    }
+
+    /// At most this many bytes of files are read per batch (at least one line); the rest
+    /// waits for the next batch.
+    pub fn max_batch_bytes(mut self, bytes: u64) -> Self {
+        self.max_batch_bytes = bytes.max(1);
         self
     }
 
@@ -86,88 +126,22 @@ impl TextFileStream {
     }
 
     /// Counts a skipped file, and logs it the first time.
-    fn skip(&mut self, name: &str, counter: &'static str, why: &str) {
+    fn skip(&mut self, name: &OsStr, counter: &'static str, why: &str) {
         if self.reported.insert(name.to_owned()) {
             self.count(counter, 1);
-            tracing::warn!(dir = %self.dir.display(), file = name, reason = why, "file skipped");
+            tracing::warn!(dir = %self.dir.display(), file = %name.to_string_lossy(), reason = why, "file skipped");
         }
     }
 
-    /// The lines of one file, or why it cannot be read: `Unreadable` may pass (tried again
-    /// while in the window), `Undecodable` will not (the file is not tried again).
-    /// The lines are appended to `lines` (nothing is appended on failure).
-    fn read(&mut self, path: &Path, lines: &mut Vec<String>) -> Result<(), ReadFailure> {
-        let bytes = std::fs::read(path).map_err(|e| ReadFailure::Unreadable(e.to_string()))?;
-        // Valid UTF-8 (the usual case): validated once for the whole file, split with memchr.
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            lines.extend(
-                text.split_terminator('\n')
-                    .map(|line| line.strip_suffix('\r').unwrap_or(line).to_owned()),
-            );
-            self.count("invalid_utf8_lines", 0);
-            return Ok(());
-        }
-        let start = lines.len();
-        let mut invalid = 0;
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            let end = find_newline(rest).unwrap_or(rest.len());
-            let line = decode_line(trim_cr(&rest[..end]), self.invalid_utf8, &mut invalid);
-            rest = rest.get(end + 1..).unwrap_or(&[]);
-            match line {
-                Ok(Some(line)) => lines.push(line),
-                Ok(None) => {}
-                Err(e) => {
-                    self.count("invalid_utf8_lines", invalid);
-                    lines.truncate(start);
-                    return Err(ReadFailure::Undecodable(e));
-                }
-            }
-        }
-        self.count("invalid_utf8_lines", invalid);
-        Ok(())
-    }
-}
-
-/// Why a file was not read.
-enum ReadFailure {
-    Unreadable(String),
-    Undecodable(String),
-}
-
-fn millis(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, crate::time::duration_millis)
-}
-
-impl InputStream<String> for TextFileStream {
-    fn describe(&self) -> String {
-        format!("text_file_stream {}", self.dir.display())
-    }
-
-    fn start(&mut self, _: &InputContext) -> Result<(), BoxError> {
-        if !self.include_existing && !self.restored {
-            self.initial_threshold_ms = millis(SystemTime::now());
-        }
-        Ok(())
-    }
-
-    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
-        let threshold = self
-            .initial_threshold_ms
-            .max(time.millis() - self.remember_ms);
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                let dir = self.dir.display().to_string();
-                self.skip(&dir, "directory_unreadable", &e.to_string());
-                return Ok(Batch::empty());
-            }
-        };
-        let mut selected: Vec<(i64, String, PathBuf)> = Vec::new();
-        for entry in entries.filter_map(Result::ok) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.starts_with('_') {
+    /// The new files of the directory to read at `time`, oldest first; skipped entries are
+    /// reported, and the report of entries no longer there forgotten.
+    fn select(&mut self, time: Time, threshold: i64) -> std::io::Result<Vec<(i64, OsString)>> {
+        let mut selected = Vec::new();
+        let mut present = HashSet::new();
+        for entry in std::fs::read_dir(&self.dir)?.filter_map(Result::ok) {
+            let name = entry.file_name();
+            present.insert(name.clone());
+            if name.as_bytes().starts_with(b".") || name.as_bytes().starts_with(b"_") {
                 self.skip(
                     &name,
                     "files_skipped_hidden",
@@ -204,22 +178,185 @@ impl InputStream<String> for TextFileStream {
                 self.seen.insert(name, modified);
                 continue;
             }
-            selected.push((modified, name, entry.path()));
+            selected.push((modified, name));
         }
+        self.reported.retain(|name| present.contains(name));
         selected.sort();
+        Ok(selected)
+    }
+
+    /// Reads file `name` from `offset` into `lines` while `budget` lasts: marked as read at
+    /// its end, kept as the partial file if the budget ran out.
+    fn read_file(
+        &mut self,
+        name: OsString,
+        modified: i64,
+        offset: u64,
+        budget: &mut u64,
+        lines: &mut Vec<String>,
+    ) {
+        let path = self.dir.join(&name);
+        match self.read_from(&path, offset, budget, lines) {
+            Ok(None) => {
+                self.count("files_read", 1);
+                self.seen.insert(name, modified);
+            }
+            Ok(Some(next)) => self.partial = Some((name, modified, next)),
+            // Not marked as read: tried again at the next batch while in the window, unless
+            // part of it was delivered already (reading it again would repeat that part).
+            Err(ReadFailure::Unreadable(why)) => {
+                self.skip(&name, "files_unreadable", &why);
+                if offset > 0 {
+                    self.seen.insert(name, modified);
+                }
+            }
+            Err(ReadFailure::Undecodable(why)) => {
+                self.skip(&name, "files_unreadable", &why);
+                self.seen.insert(name, modified);
+            }
+        }
+    }
+
+    /// Reads lines of the file at `path` from `offset` into `lines` while `budget` lasts,
+    /// stopping at a line boundary: where the next batch goes on, or `None` at the end.
+    fn read_from(
+        &mut self,
+        path: &Path,
+        offset: u64,
+        budget: &mut u64,
+        lines: &mut Vec<String>,
+    ) -> Result<Option<u64>, ReadFailure> {
+        let unreadable = |e: std::io::Error| ReadFailure::Unreadable(e.to_string());
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+        let mut reader = BufReader::with_capacity(64 << 10, file);
+        let (start, mut at, mut invalid) = (lines.len(), offset, 0);
+        let (mut line, mut skipping) = (Vec::new(), false);
+        let result = loop {
+            if *budget == 0 && line.is_empty() && !skipping {
+                break Ok(Some(at));
+            }
+            let buf = reader.fill_buf().map_err(unreadable)?;
+            if buf.is_empty() {
+                // The last line may have no line end.
+                let last = (!line.is_empty() && !skipping).then(|| std::mem::take(&mut line));
+                break last.map_or(Ok(None), |l| {
+                    self.emit(&l, &mut invalid, lines).map(|()| None)
+                });
+            }
+            let (piece, ended) = match find_newline(buf) {
+                Some(end) => (&buf[..end], true),
+                None => (buf, false),
+            };
+            let consumed = piece.len() + usize::from(ended);
+            if skipping {
+                skipping = !ended;
+            } else {
+                line.extend_from_slice(piece);
+                // A partial line may end with the `\r` of a `\r\n`, one byte over.
+                let length = if ended {
+                    trim_cr(&line).len()
+                } else {
+                    line.len()
+                };
+                let limit =
+                    self.max_line_bytes + usize::from(!ended && line.last() == Some(&b'\r'));
+                if length > limit {
+                    let (cut, counter) =
+                        long_line(&line, &[], self.max_line_bytes, self.long_lines);
+                    self.count(counter, 1);
+                    line.clear();
+                    skipping = !ended;
+                    if let Some(cut) = cut
+                        && let Err(e) = self.emit(&cut, &mut invalid, lines)
+                    {
+                        break Err(e);
+                    }
+                } else if ended {
+                    let whole = std::mem::take(&mut line);
+                    if let Err(e) = self.emit(trim_cr(&whole), &mut invalid, lines) {
+                        break Err(e);
+                    }
+                }
+            }
+            reader.consume(consumed);
+            at += consumed as u64;
+            *budget = budget.saturating_sub(consumed as u64);
+        };
+        self.count("invalid_utf8_lines", invalid);
+        if result.is_err() {
+            lines.truncate(start);
+        }
+        result
+    }
+
+    /// One line's text into `lines` per the UTF-8 policy.
+    fn emit(
+        &self,
+        bytes: &[u8],
+        invalid: &mut u64,
+        lines: &mut Vec<String>,
+    ) -> Result<(), ReadFailure> {
+        match decode_line(bytes, self.invalid_utf8, invalid) {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => {}
+            Err(e) => return Err(ReadFailure::Undecodable(e)),
+        }
+        Ok(())
+    }
+}
+
+/// Why a file was not read.
+enum ReadFailure {
+    Unreadable(String),
+    Undecodable(String),
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, crate::time::duration_millis)
+}
+
+impl InputStream<String> for TextFileStream {
+    fn describe(&self) -> String {
+        format!("text_file_stream {}", self.dir.display())
+    }
+
+    fn start(&mut self, _: &InputContext) -> Result<(), BoxError> {
+        if !self.include_existing && !self.restored {
+            self.initial_threshold_ms = millis(SystemTime::now());
+        }
+        Ok(())
+    }
+
+    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
+        let threshold = self
+            .initial_threshold_ms
+            .max(time.millis() - self.remember_ms);
+        let mut budget = self.max_batch_bytes;
         let mut lines = Vec::new();
-        for (modified, name, path) in selected {
-            match self.read(&path, &mut lines) {
-                Ok(()) => {
-                    self.count("files_read", 1);
-                    self.seen.insert(name, modified);
-                }
-                // Not marked as read: tried again at the next batch while in the window.
-                Err(ReadFailure::Unreadable(why)) => self.skip(&name, "files_unreadable", &why),
-                Err(ReadFailure::Undecodable(why)) => {
-                    self.skip(&name, "files_unreadable", &why);
-                    self.seen.insert(name, modified);
-                }
+        // A file begun in an earlier batch goes on first.
+        if let Some((name, modified, offset)) = self.partial.take() {
+            self.read_file(name, modified, offset, &mut budget, &mut lines);
+        }
+        if budget == 0 || self.partial.is_some() {
+            return Ok(Batch::from(lines));
+        }
+        let selected = match self.select(time, threshold) {
+            Ok(selected) => selected,
+            Err(e) => {
+                let dir = self.dir.clone().into_os_string();
+                self.skip(&dir, "directory_unreadable", &e.to_string());
+                return Ok(Batch::from(lines));
+            }
+        };
+        for (modified, name) in selected {
+            if budget == 0 {
+                break;
+            }
+            self.read_file(name, modified, 0, &mut budget, &mut lines);
+            if self.partial.is_some() {
+                break;
             }
         }
         // Files older than the window can never be selected again.
@@ -228,27 +365,56 @@ impl InputStream<String> for TextFileStream {
     }
 
     fn position(&mut self) -> Option<InputPosition> {
-        let mut files: Vec<(String, i64)> =
-            self.seen.iter().map(|(n, m)| (n.clone(), *m)).collect();
-        files.sort();
-        Some(InputPosition::Files {
-            read: files,
+        let mut read: Vec<(Vec<u8>, i64)> = self
+            .seen
+            .iter()
+            .map(|(n, m)| (n.as_bytes().to_vec(), *m))
+            .collect();
+        read.sort();
+        Some(InputPosition::FilesRead {
+            read,
+            partial: self
+                .partial
+                .as_ref()
+                .map(|(n, m, o)| (n.as_bytes().to_vec(), *m, *o)),
             started_ms: self.initial_threshold_ms,
         })
     }
 
     fn restore(&mut self, position: &InputPosition) -> Result<(), BoxError> {
-        let InputPosition::Files { read, started_ms } = position else {
-            return Err(format!(
-                "{} cannot be repositioned to {position:?}",
-                InputStream::<String>::describe(self)
-            )
-            .into());
+        let (seen, partial, started_ms) = match position {
+            InputPosition::FilesRead {
+                read,
+                partial,
+                started_ms,
+            } => (
+                read.iter()
+                    .map(|(n, m)| (OsString::from_vec(n.clone()), *m))
+                    .collect(),
+                partial
+                    .as_ref()
+                    .map(|(n, m, o)| (OsString::from_vec(n.clone()), *m, *o)),
+                *started_ms,
+            ),
+            // Written before files were read in parts.
+            InputPosition::Files { read, started_ms } => (
+                read.iter().map(|(n, m)| (OsString::from(n), *m)).collect(),
+                None,
+                *started_ms,
+            ),
+            other => {
+                return Err(format!(
+                    "{} cannot be repositioned to {other:?}",
+                    InputStream::<String>::describe(self)
+                )
+                .into());
+            }
         };
-        self.seen = read.iter().cloned().collect();
+        self.seen = seen;
+        self.partial = partial;
         // Files present before the first start stay ignored; files that arrived while the
         // pipeline was down are read (within the window).
-        self.initial_threshold_ms = *started_ms;
+        self.initial_threshold_ms = started_ms;
         self.restored = true;
         Ok(())
     }

@@ -15,8 +15,9 @@ pub use files::{TextFileStream, text_file_stream};
 pub use kafka::{KafkaConfig, KafkaStream, kafka_stream};
 pub use queue::{QueueFeeder, QueueStream, queue_stream};
 pub use receiver::{Receiver, ReceiverOutput, ReceiverStream, Stopped, receiver_stream};
-pub use socket::{LongLines, SocketText, socket_text_stream};
+pub use socket::{SocketText, socket_text_stream};
 pub use text::InvalidUtf8;
+pub use text::LongLines;
 pub(crate) use text::find_newline;
 
 use crate::BoxError;
@@ -161,6 +162,17 @@ pub enum InputPosition {
     Kafka {
         /// `(topic, partition, next offset)`.
         offsets: Vec<(String, i32, i64)>,
+    },
+    /// `text_file_stream` (since files are read in parts): the files read within the
+    /// remember window, by the bytes of their names (so names that are not UTF-8 stay
+    /// distinct), and the file being read across batches. `Files` checkpoints are still read.
+    FilesRead {
+        /// `(name, modified ms)`.
+        read: Vec<(Vec<u8>, i64)>,
+        /// `(name, modified ms, offset of the next line)` of a file read in part.
+        partial: Option<(Vec<u8>, i64, u64)>,
+        /// Files modified before this (the first start, in ms) are not read.
+        started_ms: i64,
     },
 }
 

@@ -2,21 +2,11 @@
 //! e.g. one started with `nc -lk 9999`.
 
 use super::receiver::{Receiver, ReceiverOutput, ReceiverStream, receiver_stream};
-use super::text::{InvalidUtf8, decode_line, find_newline, trim_cr};
+use super::text::{InvalidUtf8, LongLines, decode_line, find_newline, long_line, trim_cr};
 use crate::{Batch, BoxError, Text};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-
-/// What to do with a line longer than the limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum LongLines {
-    /// Keep its first bytes, up to the limit (counted as `lines_cut`).
-    #[default]
-    Cut,
-    /// Drop it (counted as `lines_dropped`).
-    Drop,
-}
 
 /// The receiver of [`socket_text_stream`].
 #[derive(Debug, Clone)]
@@ -165,30 +155,9 @@ impl SocketText {
         tail: &[u8],
         out: &ReceiverOutput<LineBlock>,
     ) -> Option<Vec<u8>> {
-        match self.long_lines {
-            LongLines::Cut => {
-                out.count("lines_cut", 1);
-                let mut cut = head.to_vec();
-                cut.extend_from_slice(
-                    &tail[..self
-                        .max_line_bytes
-                        .saturating_sub(head.len())
-                        .min(tail.len())],
-                );
-                cut.truncate(self.max_line_bytes);
-                // Keep whole characters: a cut inside one would look like invalid UTF-8.
-                if let Err(e) = std::str::from_utf8(&cut)
-                    && cut.len() - e.valid_up_to() < 4
-                {
-                    cut.truncate(e.valid_up_to());
-                }
-                Some(cut)
-            }
-            LongLines::Drop => {
-                out.count("lines_dropped", 1);
-                None
-            }
-        }
+        let (cut, counter) = long_line(head, tail, self.max_line_bytes, self.long_lines);
+        out.count(counter, 1);
+        cut
     }
 
     /// Takes bytes up to a line end (`ended`) or, without one, the start of the next line.

@@ -12,6 +12,41 @@ pub enum InvalidUtf8 {
     Fail,
 }
 
+/// What to do with a line longer than the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LongLines {
+    /// Keep its first bytes, up to the limit (counted as `lines_cut`).
+    #[default]
+    Cut,
+    /// Drop it (counted as `lines_dropped`).
+    Drop,
+}
+
+/// A line longer than `max` bytes, `head` then `tail`, per `policy`: its cut (whole
+/// characters only) or nothing, and the counter to add one to.
+pub(crate) fn long_line(
+    head: &[u8],
+    tail: &[u8],
+    max: usize,
+    policy: LongLines,
+) -> (Option<Vec<u8>>, &'static str) {
+    match policy {
+        LongLines::Cut => {
+            let mut cut = head.to_vec();
+            cut.extend_from_slice(&tail[..max.saturating_sub(head.len()).min(tail.len())]);
+            cut.truncate(max);
+            // Keep whole characters: a cut inside one would look like invalid UTF-8.
+            if let Err(e) = std::str::from_utf8(&cut)
+                && cut.len() - e.valid_up_to() < 4
+            {
+                cut.truncate(e.valid_up_to());
+            }
+            (Some(cut), "lines_cut")
+        }
+        LongLines::Drop => (None, "lines_dropped"),
+    }
+}
+
 /// A line's text per `policy`: `Ok(None)` to skip it, `Err` to fail.
 pub(crate) fn decode_line(
     bytes: &[u8],
