@@ -5,6 +5,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::driver::{Command, Driver, DriverConfig, Shared, StopMode};
 use crate::error::{Error, Result};
 use crate::inputs::{InputContext, InputSet};
+use crate::keep_up::KeepUp;
 use crate::metrics::StreamingListener;
 use crate::outputs::{CapturedBatch, Console};
 use crate::pipeline::Pipeline;
@@ -196,6 +197,7 @@ impl StreamingContext {
             zero_time,
             first_batch,
             checkpointer,
+            keep_up: KeepUp::new(info.batch_interval),
         };
         let thread = std::thread::Builder::new()
             .name(format!("streamdsl-driver-{}", info.name))

@@ -7,6 +7,7 @@ use crate::checkpoint::Checkpointer;
 use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::inputs::InputSet;
+use crate::keep_up::{KeepUp, Verdict};
 use crate::metrics::{BatchInfo, StreamingListener};
 use crate::outputs::{CapturedBatch, Console, OutputContext, OutputRecord, OutputRunner};
 use crate::pipeline::{Pipeline, PipelineInfo};
@@ -146,6 +147,7 @@ pub(crate) struct Driver<P: Pipeline> {
     pub(crate) zero_time: Time,
     pub(crate) first_batch: Time,
     pub(crate) checkpointer: Option<Checkpointer>,
+    pub(crate) keep_up: KeepUp,
 }
 
 impl<P: Pipeline> Driver<P> {
@@ -325,6 +327,28 @@ impl<P: Pipeline> Driver<P> {
             processing_ms = info.processing_time.as_millis() as u64,
             "batch completed"
         );
+        match self.keep_up.observe(&info) {
+            Verdict::FellBehind {
+                delay,
+                processing,
+                slowest,
+            } => tracing::warn!(
+                pipeline = info.pipeline,
+                batch_time = %time,
+                scheduling_delay_ms = delay.as_millis() as u64,
+                processing_ms = processing.as_millis() as u64,
+                interval_ms = self.info.batch_interval.as_millis() as u64,
+                slowest_output = %slowest.map_or_else(String::new, |(op, stream, took)| format!("{op} of {stream}: {} ms", took.as_millis())),
+                "the pipeline is falling behind: batches take longer than the batch interval, so each starts later (a longer interval, faster outputs or more workers help)"
+            ),
+            Verdict::CaughtUp { delay } => tracing::info!(
+                pipeline = info.pipeline,
+                batch_time = %time,
+                scheduling_delay_ms = delay.as_millis() as u64,
+                "the pipeline has caught up"
+            ),
+            Verdict::Same => {}
+        }
         let must_stop = outcome.must_stop;
         self.shared.report(outcome.errors);
         if must_stop {

@@ -25,6 +25,7 @@ mod error;
 #[cfg(test)]
 mod fuzz;
 pub mod inputs;
+mod keep_up;
 pub mod keyed;
 mod metrics;
 pub mod ops;
