@@ -50,6 +50,7 @@ pub struct KafkaConfig {
     pub(super) connect_timeout: Duration,
     pub(super) fetch_timeout: Option<Duration>,
     pub(super) max_buffered_per_partition: usize,
+    pub(super) max_buffered_bytes_per_partition: usize,
 }
 
 impl KafkaConfig {
@@ -64,6 +65,7 @@ impl KafkaConfig {
             connect_timeout: Duration::from_secs(10),
             fetch_timeout: None,
             max_buffered_per_partition: 100_000,
+            max_buffered_bytes_per_partition: 64 << 20,
         }
     }
 
@@ -146,6 +148,13 @@ impl KafkaConfig {
     /// (default 100 000): memory stays bounded whatever the backlog.
     pub fn max_buffered_per_partition(mut self, records: usize) -> Self {
         self.max_buffered_per_partition = records.max(1);
+        self
+    }
+
+    /// Bytes (keys and payloads) held per partition beyond the current batch before fetching
+    /// from it pauses (default 64 MiB): large messages are bounded as well as many.
+    pub fn max_buffered_bytes_per_partition(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes_per_partition = bytes.max(1);
         self
     }
 

@@ -13,8 +13,9 @@
 //! so lag shows in Kafka's tools and a pipeline without a checkpoint resumes there.
 //!
 //! Records polled beyond a batch's range wait for the next batch; a partition holding more
-//! than `max_buffered_per_partition` of them is paused, so memory stays bounded whatever
-//! the backlog. The consumer is polled only on the driver thread, at batch time, like the
+//! than `max_buffered_per_partition` of them, or `max_buffered_bytes_per_partition` of
+//! message bytes, is paused, so memory stays bounded whatever the backlog and the message
+//! size. The consumer is polled only on the driver thread, at batch time, like the
 //! loop a user would write by hand; librdkafka fetches ahead in its own threads.
 
 mod client;
@@ -116,14 +117,17 @@ impl KafkaStream<KeyValueText> {
 
 impl<D: KafkaDecoder> KafkaStream<D> {
     fn new(config: KafkaConfig, decoder: D) -> Self {
-        let max_buffered = config.max_buffered_per_partition;
+        let bound = CarryBound {
+            records: config.max_buffered_per_partition,
+            bytes: config.max_buffered_bytes_per_partition,
+        };
         KafkaStream {
             config,
             restored: Vec::new(),
             per_batch: None,
             fetch_timeout: Duration::from_secs(1),
             consumer: None,
-            reader: Reader::new(decoder, max_buffered),
+            reader: Reader::new(decoder, bound),
             last_committed: Vec::new(),
             final_commit: None,
             next_discovery: None,
@@ -539,9 +543,20 @@ fn bounded<T: Send + 'static>(
 
 /// A polled message, decoded, waiting for its batch.
 enum Pending<T> {
-    Record(T),
+    /// A record and the bytes of its message.
+    Record(T, usize),
     Skip,
     Fail(BoxError),
+}
+
+impl<T> Pending<T> {
+    /// The bytes it holds (a skipped or failed message holds none).
+    fn bytes(&self) -> usize {
+        match self {
+            Pending::Record(_, bytes) => *bytes,
+            Pending::Skip | Pending::Fail(_) => 0,
+        }
+    }
 }
 
 /// One owned partition.
@@ -559,6 +574,8 @@ struct Partition<T> {
     until: i64,
     /// Polled records at or beyond `until`, in offset order.
     carry: VecDeque<(i64, Pending<T>)>,
+    /// The bytes of the carried messages (keys and payloads).
+    carry_bytes: usize,
     /// The current batch's records of this partition.
     batch: Vec<T>,
     paused: bool,
@@ -569,19 +586,19 @@ struct Reader<D: KafkaDecoder> {
     decoder: D,
     partitions: Vec<Partition<D::Record>>,
     last_hit: usize,
-    max_buffered: usize,
+    bound: CarryBound,
     failure: Option<BoxError>,
     skipped: u64,
     poll_errors: u64,
 }
 
 impl<D: KafkaDecoder> Reader<D> {
-    fn new(decoder: D, max_buffered: usize) -> Self {
+    fn new(decoder: D, bound: CarryBound) -> Self {
         Reader {
             decoder,
             partitions: Vec::new(),
             last_hit: 0,
-            max_buffered,
+            bound,
             failure: None,
             skipped: 0,
             poll_errors: 0,
@@ -609,6 +626,7 @@ impl<D: KafkaDecoder> Reader<D> {
                             received: start,
                             until: i64::MIN,
                             carry: VecDeque::new(),
+                            carry_bytes: 0,
                             batch: Vec::new(),
                             paused: false,
                         });
@@ -646,6 +664,7 @@ impl<D: KafkaDecoder> Reader<D> {
             p.until = until;
             while p.carry.front().is_some_and(|(offset, _)| *offset < until) {
                 if let Some((_, pending)) = p.carry.pop_front() {
+                    p.carry_bytes = p.carry_bytes.saturating_sub(pending.bytes());
                     take(p, pending, &mut self.failure, &mut self.skipped);
                 }
             }
@@ -685,6 +704,7 @@ impl<D: KafkaDecoder> Reader<D> {
             return; // a partition revoked a moment ago
         };
         let offset = message.offset();
+        let bytes = message.key_len() + message.payload_len();
         let decoded = self.decoder.decode(&KafkaMessage::new(message));
         let p = &mut self.partitions[index];
         if p.received.is_some_and(|received| offset < received) {
@@ -695,7 +715,7 @@ impl<D: KafkaDecoder> Reader<D> {
         }
         p.received = Some(offset + 1);
         let pending = match decoded {
-            Ok(Some(record)) => Pending::Record(record),
+            Ok(Some(record)) => Pending::Record(record, bytes),
             Ok(None) => Pending::Skip,
             Err(e) => Pending::Fail(e),
         };
@@ -703,8 +723,9 @@ impl<D: KafkaDecoder> Reader<D> {
             take(p, pending, &mut self.failure, &mut self.skipped);
             return;
         }
+        p.carry_bytes += pending.bytes();
         p.carry.push_back((offset, pending));
-        if !p.paused && p.carry.len() >= self.max_buffered {
+        if !p.paused && self.bound.is_full(p.carry.len(), p.carry_bytes) {
             p.paused = true;
             set_paused(consumer, p, true);
         }
@@ -745,7 +766,7 @@ impl<D: KafkaDecoder> Reader<D> {
             if p.next.is_some() {
                 p.next = p.carry.front().map(|(offset, _)| *offset).or(p.received);
             }
-            if p.paused && p.carry.len() <= self.max_buffered / 2 {
+            if p.paused && self.bound.has_room(p.carry.len(), p.carry_bytes) {
                 p.paused = false;
                 set_paused(consumer, p, false);
             }
@@ -774,11 +795,29 @@ fn take<T>(
     skipped: &mut u64,
 ) {
     match pending {
-        Pending::Record(record) => p.batch.push(record),
+        Pending::Record(record, _) => p.batch.push(record),
         Pending::Skip => *skipped += 1,
         Pending::Fail(e) => {
             failure.get_or_insert(e);
         }
+    }
+}
+
+/// How much a partition may carry beyond the current batch before its fetching pauses: in
+/// records and in bytes; it resumes once both are down to half.
+#[derive(Clone, Copy)]
+struct CarryBound {
+    records: usize,
+    bytes: usize,
+}
+
+impl CarryBound {
+    fn is_full(self, records: usize, bytes: usize) -> bool {
+        records >= self.records || bytes >= self.bytes
+    }
+
+    fn has_room(self, records: usize, bytes: usize) -> bool {
+        records <= self.records / 2 && bytes <= self.bytes / 2
     }
 }
 
@@ -799,5 +838,22 @@ fn set_paused<T>(consumer: &BaseConsumer<Client>, p: &Partition<T>, paused: bool
         Err(e) => {
             tracing::warn!(partition = ?p.tp, paused, error = %e, "pausing/resuming a Kafka partition failed")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_partition_pauses_on_records_or_bytes_and_resumes_below_half_of_both() {
+        let bound = super::CarryBound {
+            records: 100,
+            bytes: 1000,
+        };
+        assert!(!bound.is_full(99, 999));
+        assert!(bound.is_full(100, 0), "many small messages");
+        assert!(bound.is_full(1, 1000), "one large message");
+        assert!(bound.has_room(50, 500));
+        assert!(!bound.has_room(10, 501), "bytes still above half");
+        assert!(!bound.has_room(51, 10), "records still above half");
     }
 }
