@@ -217,11 +217,13 @@
 //! * [`queue_stream`]: batches from memory (Spark's `queueStream`), fed while running through
 //!   a [`QueueFeeder`]; replayable from a checkpoint.
 //! * [`text_file_stream`]: the lines of files moved into a directory, each file once; the
-//!   files read are its checkpoint position. Hidden, `_`, old, empty and unreadable files and
-//!   sub-directories are skipped, logged once and counted.
-//! * [`socket_text_stream`]: lines from a TCP server, reconnecting after failures, with long
-//!   lines cut and invalid UTF-8 handled as configured; with a write-ahead log, what was
-//!   received survives a crash.
+//!   files read (and the offset of one read in part) are its checkpoint position. Files are
+//!   streamed, at most 128 MiB per batch, long lines cut as on sockets. Hidden, `_`, old,
+//!   empty and unreadable files and sub-directories are skipped, logged once and counted.
+//! * [`socket_text_stream`]: lines from a TCP server, reconnecting after failures (TCP
+//!   keepalive notices a vanished peer, a silent one is reported), with long lines cut and
+//!   invalid UTF-8 handled as configured; with a write-ahead log, what was received survives a
+//!   crash, damaged log records are skipped and reported, the intact ones around them kept.
 //! * `kafka_stream` (cargo feature `kafka`): Kafka's direct stream. Each batch is an offset
 //!   range per partition (up to the high watermark, at most `max_rate_per_partition × batch
 //!   interval` records); the ranges' ends go into the checkpoint and win on restart, so state
@@ -253,8 +255,12 @@
 //!   # }
 //!   ```
 //! * Custom sources implement [`InputStream`] (pulled each batch) or
-//!   [`inputs::Receiver`] (pushing as data arrives, into a bounded buffer with backpressure
-//!   and an optional rate limit).
+//!   [`inputs::Receiver`] (pushing as data arrives, into a buffer bounded in records and in
+//!   bytes, 128 MiB by default, with backpressure and an optional rate limit; a receiver that
+//!   fails or panics is restarted).
+//!
+//! A pipeline that falls behind (batches starting more than five intervals late) is reported
+//! in the log once, with its slowest output, and again when it catches up.
 //!
 //! Inputs' counters (files skipped, lines cut, reconnections, …) come with each batch's
 //! [`BatchInfo`].
