@@ -154,6 +154,36 @@ fn scan_unnumbered<'a>(first: u64, bytes: &'a [u8], found: &mut Scan<'a>) {
     }
 }
 
+/// For kill tests: with `STREAMDSL_WAL_TEAR=<n>:<bytes>`, the n-th append of the process
+/// writes only its first `bytes` bytes, makes them durable, and the process is killed: a
+/// crash in the middle of a write.
+#[cfg(feature = "fault-injection")]
+fn torn_write_point(file: &mut File, out: &[u8]) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static APPENDS: AtomicU64 = AtomicU64::new(0);
+    let Ok(spec) = std::env::var("STREAMDSL_WAL_TEAR") else {
+        return;
+    };
+    let Some((Ok(n), Ok(bytes))) = spec
+        .split_once(':')
+        .map(|(n, b)| (n.parse::<u64>(), b.parse::<usize>()))
+    else {
+        return;
+    };
+    if APPENDS.fetch_add(1, Ordering::SeqCst) + 1 == n {
+        let _ = file.write_all(&out[..bytes.min(out.len())]);
+        let _ = file.sync_data();
+        // SAFETY: kill(2) on our own pid; nothing of ours runs after it.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn torn_write_point(_: &mut File, _: &[u8]) {}
+
 /// One record read back from the log.
 pub(crate) struct Replayed<T> {
     pub(crate) seq: u64,
@@ -232,6 +262,7 @@ impl<T> Wal<T> {
             out.extend_from_slice(&crc32fast::hash(&self.frame).to_le_bytes());
             out.extend_from_slice(&self.frame);
         }
+        torn_write_point(&mut self.file, &out);
         self.file.write_all(&out)?;
         self.file.sync_data()?;
         self.segment_bytes += out.len() as u64;
