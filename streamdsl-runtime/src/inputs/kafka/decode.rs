@@ -4,6 +4,7 @@
 
 use crate::BoxError;
 use crate::inputs::InvalidUtf8;
+use crate::inputs::text::decode_line;
 use rdkafka::Message;
 use rdkafka::message::BorrowedMessage;
 
@@ -87,24 +88,18 @@ impl KeyValueText {
         what: &str,
         message: &KafkaMessage<'_>,
     ) -> Result<Option<String>, BoxError> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(Some(text.to_owned())),
-            Err(e) => {
-                self.invalid += 1;
-                match self.policy {
-                    InvalidUtf8::Lossy => Ok(Some(String::from_utf8_lossy(bytes).into_owned())),
-                    InvalidUtf8::Skip => Ok(None),
-                    InvalidUtf8::Fail => Err(format!(
-                        "the {what} of the message at {}/{} offset {} is not UTF-8 ({e}); \
-                         use InvalidUtf8::Lossy or Skip to read past it",
-                        message.topic(),
-                        message.partition(),
-                        message.offset()
-                    )
-                    .into()),
-                }
-            }
-        }
+        // The line decoder's rules (and its property tests), with the message named.
+        decode_line(bytes, self.policy, &mut self.invalid).map_err(|e| {
+            let cause = e.strip_prefix("invalid UTF-8 ").unwrap_or(&e);
+            format!(
+                "the {what} of the message at {}/{} offset {} is not UTF-8 {cause}; \
+                 use InvalidUtf8::Lossy or Skip to read past it",
+                message.topic(),
+                message.partition(),
+                message.offset()
+            )
+            .into()
+        })
     }
 }
 
