@@ -15,7 +15,7 @@ use streamdsl::inputs::TextFileStream;
 use streamdsl::prelude::*;
 
 mod common;
-use common::{Metrics, poll, poll_check};
+use common::{Metrics, peak_rss_kib, poll, poll_check, printed};
 use streamdsl::{InvalidUtf8, Stopper};
 
 /// Every line delivered, with its batch time.
@@ -839,9 +839,7 @@ fn big_file_child() {
     let lengths: Vec<usize> = seen.lock().unwrap().iter().map(|(_, l)| l.len()).collect();
     println!("LENGTHS\t{lengths:?}");
     println!("CUT\t{}", metrics.counter("lines_cut"));
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    println!("PEAK_RSS_KIB\t{}", peak.split_whitespace().nth(1).unwrap());
+    println!("PEAK_RSS_KIB\t{}", peak_rss_kib());
 }
 
 /// A 1 GiB file of one line (sparse: NUL bytes, valid UTF-8) is streamed and its line cut at
@@ -865,15 +863,7 @@ fn a_one_gib_single_line_file_is_read_with_bounded_memory() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let field = |name: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.split_once(&format!("{name}\t")))
-            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
-            .1
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| printed(&stdout, name);
     let peak_kib: u64 = field("PEAK_RSS_KIB").parse().unwrap();
     println!(
         "lines {}, cut {}, peak RSS {} MB",

@@ -20,7 +20,7 @@ mod common;
 #[cfg(feature = "kafka")]
 mod with_kafka {
     use super::common::kafka::{Message, bootstrap, committed, create_topic, produce, unique};
-    use super::common::{Metrics, poll};
+    use super::common::{Metrics, peak_rss_kib, poll, printed};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
     use streamdsl::InvalidUtf8;
@@ -697,13 +697,6 @@ mod with_kafka {
         }
     }
 
-    /// Peak resident memory of this process, in KiB.
-    fn peak_rss_kib() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-
     /// The child process of the backlog test: reads the backlog at 100 000 records/s per
     /// partition (20 000 per 200 ms batch, ~7 MB) and prints its batches and peak memory.
     #[test]
@@ -788,14 +781,7 @@ mod with_kafka {
             batches >= BACKLOG / 60_000,
             "the rate limit spread the backlog over batches"
         );
-        let peak: u64 = stdout
-            .lines()
-            .find_map(|l| l.split_once("PEAK_RSS_KIB\t"))
-            .unwrap()
-            .1
-            .trim()
-            .parse()
-            .unwrap();
+        let peak: u64 = printed(&stdout, "PEAK_RSS_KIB").parse().unwrap();
         let backlog_kib = (BACKLOG * BACKLOG_PAYLOAD / 1024) as u64;
         eprintln!(
             "backlog: {BACKLOG} records in {batches} batches; peak RSS {peak} KiB, payloads {backlog_kib} KiB"

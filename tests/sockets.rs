@@ -18,7 +18,7 @@ use streamdsl::inputs::{ReceiverStream, SocketText};
 use streamdsl::prelude::*;
 
 mod common;
-use common::{DEADLINE, Metrics, poll, poll_check};
+use common::{DEADLINE, Metrics, peak_rss_kib, poll, poll_check, printed};
 use streamdsl::{InvalidUtf8, LongLines};
 
 /// Every line delivered.
@@ -808,13 +808,6 @@ stream! {
     }
 }
 
-/// Peak resident memory of this process, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 /// Run by [`a_flood_of_long_lines_keeps_memory_bounded_in_bytes`] as a child process (this
 /// test binary, with `STREAMDSL_FLOOD_CHILD` set to the port): reads for 5 s with the
 /// default buffer, then prints how many lines it processed and its peak memory.
@@ -871,16 +864,7 @@ fn a_flood_of_long_lines_keeps_memory_bounded_in_bytes() {
     }
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let field = |name: &str| -> u64 {
-        let line = stdout
-            .lines()
-            .find_map(|l| l.split_once(&format!("{name}\t")));
-        line.unwrap_or_else(|| panic!("no {name} in {stdout}"))
-            .1
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let field = |name: &str| -> u64 { printed(&stdout, name).parse().unwrap() };
     let (lines, peak_kib) = (field("LINES"), field("PEAK_RSS_KIB"));
     println!(
         "sent {} MB, child processed {lines} lines ({} MB), peak RSS {} MB",

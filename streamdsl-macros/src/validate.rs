@@ -5,7 +5,7 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::duration::parse_duration;
-use crate::graph::{Graph, NodeId, NodeKind};
+use crate::graph::{Graph, Node, NodeId, NodeKind};
 use crate::model::{
     Arg, Args, CheckedKind, CheckedNode, CheckedOp, CheckedOutput, CheckedPipeline, Edge,
 };
@@ -368,60 +368,68 @@ fn slides(g: &Graph, resolved: &[Resolved], batch_ms: u64, diags: &mut Diagnosti
 /// that must survive a restart need `checkpoint`, snapshots read the operator they are for.
 /// Returns each node's state type.
 fn stateful(g: &Graph, resolved: &[Resolved], diags: &mut Diagnostics) -> Vec<Option<TokenStream>> {
-    let mut state_types = Vec::with_capacity(g.nodes.len());
-    for (node, resolved) in g.nodes.iter().zip(resolved) {
-        state_types.push(None);
-        let NodeKind::Op {
-            spec,
-            call,
-            receiver,
-        } = node.kind
-        else {
-            continue;
-        };
-        if !resolved.ok {
-            continue;
-        }
-        if let Kind::Snapshot(snapshot) = &spec.kind
-            && !matches!(g.nodes[receiver].kind, NodeKind::Op { spec: parent, .. } if parent.name == snapshot.reads)
-        {
-            diags.error(
-                call.method.span(),
-                format!(
-                    "`{}` reads the state of a `{reads}`: call it on a `{reads}` stream",
-                    spec.name,
-                    reads = snapshot.reads
-                ),
-            );
-        }
-        let Some(stateful) = spec.stateful() else {
-            continue;
-        };
-        let inputs = StateTypeInputs {
-            annotation: node.annotation,
-            args: &resolved.args,
-        };
-        match (stateful.state_type)(&inputs) {
-            Ok(ty) => *state_types.last_mut().expect("pushed above") = Some(ty),
-            Err(message) => diags.error(call.method.span(), message),
-        }
-        if stateful.checkpoint.applies(&resolved.args) && g.checkpoint.is_none() {
-            let instead = match stateful.checkpoint {
-                NeedsCheckpoint::WhenGiven { instead, .. } => format!(", or {instead}"),
-                _ => String::new(),
-            };
-            diags.error(
-                call.method.span(),
-                format!(
-                    "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
-                     add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}`{instead} \
-                     (Spark fails at start: \"The checkpoint directory has not been set\")",
-                    spec.name, g.decl.name,
-                ),
-            );
-        }
+    g.nodes
+        .iter()
+        .zip(resolved)
+        .map(|(node, resolved)| match node.kind {
+            NodeKind::Op { .. } if resolved.ok => stateful_node(g, node, resolved, diags),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The checks of [`stateful`] for one operator node whose arguments were accepted; its state
+/// type, if it has one.
+fn stateful_node(
+    g: &Graph,
+    node: &Node,
+    resolved: &Resolved,
+    diags: &mut Diagnostics,
+) -> Option<TokenStream> {
+    let NodeKind::Op {
+        spec,
+        call,
+        receiver,
+    } = node.kind
+    else {
+        return None;
+    };
+    if let Kind::Snapshot(snapshot) = &spec.kind
+        && !matches!(g.nodes[receiver].kind, NodeKind::Op { spec: parent, .. } if parent.name == snapshot.reads)
+    {
+        diags.error(
+            call.method.span(),
+            format!(
+                "`{}` reads the state of a `{reads}`: call it on a `{reads}` stream",
+                spec.name,
+                reads = snapshot.reads
+            ),
+        );
     }
-    state_types
+    let stateful = spec.stateful()?;
+    let inputs = StateTypeInputs {
+        annotation: node.annotation,
+        args: &resolved.args,
+    };
+    let state_type = (stateful.state_type)(&inputs)
+        .map_err(|message| diags.error(call.method.span(), message))
+        .ok();
+    if stateful.checkpoint.applies(&resolved.args) && g.checkpoint.is_none() {
+        let instead = match stateful.checkpoint {
+            NeedsCheckpoint::WhenGiven { instead, .. } => format!(", or {instead}"),
+            _ => String::new(),
+        };
+        diags.error(
+            call.method.span(),
+            format!(
+                "`{}` keeps state that must survive a restart, so the pipeline must checkpoint it: \
+                 add `checkpoint;` (or `checkpoint every 10s;`) to pipeline `{}`{instead} \
+                 (Spark fails at start: \"The checkpoint directory has not been set\")",
+                spec.name, g.decl.name,
+            ),
+        );
+    }
+    state_type
 }
 
 /// The checkpoint interval, which must be a multiple of the batch interval; by default the

@@ -82,3 +82,22 @@ pub fn poll_check(mut check: impl FnMut() -> Result<(), String>) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Peak resident memory of this process, in KiB (for child processes of memory tests, which
+/// print it as `PEAK_RSS_KIB\t<n>`).
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// What a child process printed as `<name>\t<value>`.
+pub fn printed(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.split_once(&format!("{name}\t")))
+        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+        .1
+        .trim()
+        .to_owned()
+}
