@@ -182,6 +182,38 @@
 //! `count_by_window` counts every window, `0` when empty; `map_with_state` timeouts are
 //! evaluated every batch, not every tenth.
 //!
+//! ## Workers
+//!
+//! A batch runs on [`StreamingContext::workers`] threads (default: one per core, or the
+//! `STREAMDSL_WORKERS` environment variable). Each worker runs the same fused loop on its
+//! share of the batch; keyed operators hash keys into 128 fixed key groups, each with its own
+//! table, merged group by group; stateful updates, `transform` and the outputs run on the
+//! driver thread after the loops, in declaration order, as Spark runs a `foreachRDD` body on
+//! the driver. For a given input, every stream's records in every batch, and `pprint`'s
+//! text, are the same for any worker count (keyed operators give their keys in key-hash
+//! order). Functions given to operators that run in the loops (`map`, `filter`, `flat_map`,
+//! `filter_map`, `map_values`, `flat_map_values`, `reduce`, `reduce_by_key`, and the functions of
+//! `reduce_by_window`/`reduce_by_key_and_window`) are called from several threads at once, as
+//! Spark ships a function to every task: they must be `Fn + Sync`. Mutating captured state is
+//! a compile error; count with an atomic or keep per-key state with `update_state_by_key`.
+//! Reductions rely on Spark's contract that the function is associative and commutative:
+//! `reduce_by_key` combines per-worker partial results (as Spark combines per-partition ones),
+//! so a non-associative function, such as a floating-point sum, may differ in its last bits
+//! between worker counts; `reduce` folds in record order on any worker count.
+//!
+//! ```compile_fail
+//! use streamdsl::prelude::*;
+//! stream! {
+//!     pipeline Numbering {
+//!         batch = 1s;
+//!         input numbers: i64;
+//!         // error: cannot assign to `n`, as it is a captured variable in a `Fn` closure
+//!         numbers.map({ let mut n = 0u64; move |x| { n += 1; (n, x) } }).pprint();
+//!     }
+//! }
+//! # fn main() {}
+//! ```
+//!
 //! ## Checkpoints
 //!
 //! `checkpoint;` (every first multiple of the batch interval that is at least 10 s, as Spark)

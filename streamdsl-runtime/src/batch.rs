@@ -276,6 +276,34 @@ impl<T> EndPartition for BatchBuilder<T> {
     }
 }
 
+impl<T: Send> crate::workers::Split for BatchBuilder<T> {
+    fn fork(&self) -> Self {
+        BatchBuilder::new()
+    }
+
+    /// A fork's records up to its first partition end continue this builder's open
+    /// partition (the partition was cut between two shares); its other partitions follow.
+    fn join(&mut self, forks: Vec<Self>, _workers: usize) {
+        for later in forks {
+            let mut closed = later.partitions.into_iter();
+            match closed.next() {
+                Some(continued) => {
+                    if self.current.is_empty() {
+                        self.partitions.push(continued);
+                    } else {
+                        self.current.extend(continued);
+                        self.partitions.push(std::mem::take(&mut self.current));
+                    }
+                    self.partitions.extend(closed);
+                    self.current = later.current;
+                }
+                None if self.current.is_empty() => self.current = later.current,
+                None => self.current.extend(later.current),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

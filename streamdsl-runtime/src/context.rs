@@ -31,6 +31,7 @@ use tokio::sync::watch;
 pub struct StreamingContext {
     clock: Clock,
     default_parallelism: usize,
+    workers: usize,
     listeners: Vec<Box<dyn StreamingListener>>,
     console: Console,
     time_zone: TimeZone,
@@ -53,6 +54,7 @@ impl StreamingContext {
         StreamingContext {
             clock: Clock::System,
             default_parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: crate::workers::default_workers(),
             listeners: Vec::new(),
             console: Console::Stdout,
             time_zone: TimeZone::Local,
@@ -82,6 +84,15 @@ impl StreamingContext {
     /// Partitions of keyed operators' output when the pipeline gives none.
     pub fn default_parallelism(mut self, partitions: usize) -> Self {
         self.default_parallelism = partitions.max(1);
+        self
+    }
+
+    /// How many threads run a batch's loops (default: the `STREAMDSL_WORKERS` environment
+    /// variable if set, else one per available core). `1` runs everything on the driver
+    /// thread. The records of every batch are the same for any count: see the crate docs'
+    /// "Workers" section.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -184,6 +195,7 @@ impl StreamingContext {
             config: DriverConfig {
                 clock: self.clock,
                 default_parallelism: self.default_parallelism,
+                workers: self.workers,
                 listeners: self.listeners,
                 console: self.console,
                 time_zone: self.time_zone,

@@ -26,6 +26,7 @@ pub struct BatchContext<'a> {
     time: Time,
     zero_time: Time,
     default_parallelism: usize,
+    workers: usize,
     outputs: OutputRunner<'a>,
 }
 
@@ -47,6 +48,12 @@ impl BatchContext<'_> {
     #[doc(hidden)]
     pub fn default_parallelism(&self) -> usize {
         self.default_parallelism
+    }
+
+    /// How many threads the batch's loops may run on.
+    #[doc(hidden)]
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// Runs output number `index` (declaration order) on `batch`.
@@ -128,6 +135,7 @@ impl Shared {
 pub(crate) struct DriverConfig {
     pub(crate) clock: Clock,
     pub(crate) default_parallelism: usize,
+    pub(crate) workers: usize,
     pub(crate) listeners: Vec<Box<dyn StreamingListener>>,
     pub(crate) console: Console,
     pub(crate) time_zone: TimeZone,
@@ -305,6 +313,7 @@ impl<P: Pipeline> Driver<P> {
             runtime: self.runtime.handle(),
             zero_time: self.zero_time,
             default_parallelism: self.config.default_parallelism,
+            workers: self.config.workers,
             console: &self.config.console,
             time_zone: self.config.time_zone,
             capture: self.config.capture.as_deref(),
@@ -368,6 +377,7 @@ pub(crate) struct BatchSettings<'a> {
     pub(crate) runtime: &'a tokio::runtime::Handle,
     pub(crate) zero_time: Time,
     pub(crate) default_parallelism: usize,
+    pub(crate) workers: usize,
     pub(crate) console: &'a Console,
     pub(crate) time_zone: TimeZone,
     pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
@@ -393,6 +403,7 @@ pub(crate) fn execute<P: Pipeline>(
         time,
         zero_time: settings.zero_time,
         default_parallelism: settings.default_parallelism,
+        workers: settings.workers,
         outputs: OutputRunner {
             info: settings.info,
             console: settings.console,

@@ -17,6 +17,8 @@ pub trait KeyValue {
     type Value;
     /// Splits the record.
     fn into_key_value(self) -> (Self::Key, Self::Value);
+    /// The key.
+    fn key(&self) -> &Self::Key;
 }
 
 impl<K, V> KeyValue for (K, V) {
@@ -25,6 +27,10 @@ impl<K, V> KeyValue for (K, V) {
     #[inline(always)]
     fn into_key_value(self) -> (K, V) {
         self
+    }
+    #[inline(always)]
+    fn key(&self) -> &K {
+        &self.0
     }
 }
 
@@ -90,6 +96,103 @@ pub fn key_map<K, V>() -> KeyMap<K, V> {
     KeyMap::with_hasher(fixed_state())
 }
 
+/// How a keyed table folds the values of one key (`reduce_by_key`'s function, a count, a
+/// list of values).
+#[doc(hidden)]
+pub trait Fold<V>: Sync {
+    /// What the table keeps per key.
+    type Acc;
+    /// The accumulator of a key's first value.
+    fn first(&self, value: V) -> Self::Acc;
+    /// Adds a later value.
+    fn add(&self, acc: &mut Self::Acc, value: V);
+    /// Merges the accumulator of later records into one of earlier records.
+    fn merge(&self, earlier: &mut Self::Acc, later: Self::Acc);
+}
+
+/// One key group's table: each key with its hash and the fold of its values.
+///
+/// The hash is computed once per record (it also chose the key group) and kept, so growing
+/// the table, merging two tables and partitioning the output never hash a key again.
+/// [`into_sorted`](Self::into_sorted) gives the entries in hash order, an order that does not
+/// depend on the order the keys arrived in, nor so on how a batch was split among workers.
+#[doc(hidden)]
+pub struct KeyTable<K, A> {
+    table: hashbrown::HashTable<(K, u64, A)>,
+}
+
+impl<K, A> Default for KeyTable<K, A> {
+    fn default() -> Self {
+        KeyTable {
+            table: hashbrown::HashTable::new(),
+        }
+    }
+}
+
+impl<K: Eq, A> KeyTable<K, A> {
+    /// Folds `value` into `key`'s entry (`hash` is the key's [`fixed_state`] hash).
+    #[inline(always)]
+    pub fn add<V, F: Fold<V, Acc = A>>(&mut self, fold: &F, hash: u64, key: K, value: V) {
+        match self.table.find_mut(hash, |e| e.0 == key) {
+            Some(entry) => fold.add(&mut entry.2, value),
+            None => {
+                self.table
+                    .insert_unique(hash, (key, hash, fold.first(value)), |e| e.1);
+            }
+        }
+    }
+
+    /// Merges the entries of `later` (a table of later records) into this one.
+    pub fn absorb<V, F: Fold<V, Acc = A>>(&mut self, fold: &F, later: Self) {
+        if self.table.is_empty() {
+            *self = later;
+            return;
+        }
+        for (key, hash, acc) in later.table {
+            match self.table.find_mut(hash, |e| e.0 == key) {
+                Some(entry) => fold.merge(&mut entry.2, acc),
+                None => {
+                    self.table.insert_unique(hash, (key, hash, acc), |e| e.1);
+                }
+            }
+        }
+    }
+
+    /// The entry of `key`, if any.
+    pub fn get(&self, hash: u64, key: &K) -> Option<&A> {
+        self.table.find(hash, |e| e.0 == *key).map(|e| &e.2)
+    }
+
+    /// Removes and returns the entry of `key`, if any.
+    pub fn remove(&mut self, hash: u64, key: &K) -> Option<A> {
+        let entry = self.table.find_entry(hash, |e| e.0 == *key).ok()?;
+        Some(entry.remove().0.2)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the table has no key.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The entries `(key, hash, acc)` by increasing hash.
+    pub fn into_sorted(self) -> Vec<(K, u64, A)> {
+        let mut entries: Vec<(K, u64, A)> = self.table.into_iter().collect();
+        entries.sort_unstable_by_key(|e| e.1);
+        entries
+    }
+}
+
+/// The partition of a key's hash among `n` (Spark's `HashPartitioner`).
+#[inline(always)]
+pub fn partition_of(hash: u64, n: usize) -> usize {
+    (hash % n as u64) as usize
+}
+
 /// Spreads keyed records over `n` partitions by key hash (Spark's `HashPartitioner`).
 pub fn hash_partition<K: Hash, R>(
     records: impl IntoIterator<Item = R>,
@@ -103,8 +206,7 @@ pub fn hash_partition<K: Hash, R>(
     let state = fixed_state();
     let mut parts: Vec<Vec<R>> = (0..n).map(|_| Vec::new()).collect();
     for r in records {
-        let p = (state.hash_one(key(&r)) % n as u64) as usize;
-        parts[p].push(r);
+        parts[partition_of(state.hash_one(key(&r)), n)].push(r);
     }
     crate::Batch::from_partitions(parts)
 }

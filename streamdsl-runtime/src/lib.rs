@@ -35,6 +35,7 @@ pub mod state;
 pub mod testing;
 mod text;
 mod time;
+pub mod workers;
 
 pub use batch::{Batch, BatchBuilder, BatchSource, EndPartition, IntoBatch, Sink};
 pub use clock::ManualClock;
@@ -65,6 +66,7 @@ pub mod __private {
     pub use crate::state;
     pub use crate::text::Text;
     pub use crate::time::Time;
+    pub use crate::workers;
     pub use std::time::Duration;
     pub use {postcard, serde};
 }

@@ -47,6 +47,7 @@ use std::time::Duration;
 pub struct Harness<P> {
     pipeline: P,
     default_parallelism: usize,
+    workers: usize,
     batch_timeout: Duration,
     advance_during: Option<Duration>,
     checkpoint_dir: Option<PathBuf>,
@@ -59,6 +60,7 @@ impl<P: Pipeline> Harness<P> {
         Harness {
             pipeline,
             default_parallelism: 2,
+            workers: crate::workers::default_workers(),
             batch_timeout: Duration::from_secs(60),
             advance_during: None,
             checkpoint_dir: None,
@@ -76,6 +78,12 @@ impl<P: Pipeline> Harness<P> {
     /// Partitions of keyed operators' output when the pipeline gives none.
     pub fn default_parallelism(mut self, partitions: usize) -> Self {
         self.default_parallelism = partitions;
+        self
+    }
+
+    /// Threads that run a batch's loops (default as [`StreamingContext::workers`]).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -119,6 +127,7 @@ impl<P: Pipeline> Harness<P> {
         let running = context
             .manual_clock(clock.clone())
             .default_parallelism(self.default_parallelism)
+            .workers(self.workers)
             .time_zone(TimeZone::Utc)
             .console_buffer(Arc::clone(&console))
             .capture(Arc::clone(&capture))
@@ -282,6 +291,7 @@ pub struct BatchRunner<P> {
     runtime: tokio::runtime::Runtime,
     time: Time,
     default_parallelism: usize,
+    workers: usize,
     console: Console,
 }
 
@@ -297,6 +307,7 @@ impl<P: Pipeline> BatchRunner<P> {
                 .expect("a one-thread runtime for asynchronous outputs"),
             time: Time::from_millis(0),
             default_parallelism: 1,
+            workers: crate::workers::default_workers(),
             console: Console::Stdout,
         }
     }
@@ -304,6 +315,12 @@ impl<P: Pipeline> BatchRunner<P> {
     /// Partitions of keyed operators' output when the pipeline gives none (default 1).
     pub fn default_parallelism(mut self, partitions: usize) -> Self {
         self.default_parallelism = partitions.max(1);
+        self
+    }
+
+    /// Threads that run a batch's loops (default as [`StreamingContext::workers`]).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -317,6 +334,7 @@ impl<P: Pipeline> BatchRunner<P> {
             runtime: self.runtime.handle(),
             zero_time: Time::from_millis(0),
             default_parallelism: self.default_parallelism,
+            workers: self.workers,
             console: &self.console,
             time_zone: TimeZone::Local,
             capture: None,

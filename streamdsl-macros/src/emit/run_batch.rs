@@ -188,8 +188,9 @@ fn chain_setups(p: &CheckedPipeline, stage: &Stage, call: &OpCall) -> (TokenStre
     (setup, port_markers)
 }
 
-/// The loop of one port: every record of the source through the fused chain into `sink`.
-/// Its tokens carry `span`, the user's token for this port.
+/// The loop of one port: every record of the source through the fused chain into `sink`, on
+/// the workers (see the runtime's `workers`). Its tokens carry `span`, the user's token for
+/// this port.
 fn port_loop(p: &CheckedPipeline, port: &Port, sink: &Ident, span: Span) -> TokenStream {
     let sink = at(sink, span);
     let (rt, record, partition) = (
@@ -197,7 +198,8 @@ fn port_loop(p: &CheckedPipeline, port: &Port, sink: &Ident, span: Span) -> Toke
         names::at(names::RECORD, span),
         names::at(names::PARTITION, span),
     );
-    let mut body = quote_spanned!(span=> #rt::Sink::push(&mut #sink, #record););
+    // Inside the loop's closure the sink is a `&mut` to this port's sink or to a fork of it.
+    let mut body = quote_spanned!(span=> #rt::Sink::push(#sink, #record););
     for &c in port.chain.iter().rev() {
         body = step(p, c)(&op_call(p, c), body);
     }
@@ -226,11 +228,17 @@ fn port_loop(p: &CheckedPipeline, port: &Port, sink: &Ident, span: Span) -> Toke
             )
         }
     };
+    let (ctx, ends) = (
+        names::at(names::CONTEXT, span),
+        names::at(names::ENDS, span),
+    );
     quote_spanned! {span=>
-        for #partition in #partitions {
+        #rt::workers::each_partition(#ctx.workers(), &mut #sink, #partitions, |#sink, #partition, #ends| {
             for #record in #records { #body }
-            #rt::EndPartition::end_partition(&mut #sink);
-        }
+            if #ends {
+                #rt::EndPartition::end_partition(#sink);
+            }
+        });
     }
 }
 

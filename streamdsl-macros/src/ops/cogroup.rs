@@ -16,5 +16,5 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
-    keyed_sides(call, markers, quote::quote_spanned!(call.span=> cogroup::finish))
+    keyed_sides(call, markers, quote::quote_spanned!(call.span=> cogroup::combine))
 }

@@ -17,5 +17,5 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 
 fn step(call: &OpCall, rest: TokenStream) -> TokenStream {
     let (rt, f, r) = (call.rt(), &call.closure, call.record());
-    quote_spanned!(call.span=> for #r in #rt::ops::flat_map_values::apply(&mut #f, #r) { #rest })
+    quote_spanned!(call.span=> for #r in #rt::ops::flat_map_values::apply(&#f, #r) { #rest })
 }

@@ -26,8 +26,8 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
     keyed_sides(call, markers, quote_spanned!(call.span=> join::inner))
 }
 
-/// One keyed side table per stream, the right one keyed by the left's key type, combined by
-/// `ops::<combine>(left, right, partitions)`.
+/// One keyed side table per stream, the right one keyed by the left's key type, combined key group by key group
+/// with `ops::<combine>(left, right, partitions)`.
 pub fn keyed_sides(call: &OpCall, markers: &[Ident], combine: TokenStream) -> StageCode {
     let rt = call.rt();
     let (left, right) = (&markers[0], &markers[1]);
@@ -43,7 +43,7 @@ pub fn keyed_sides(call: &OpCall, markers: &[Ident], combine: TokenStream) -> St
     let partitions = call.partitions("partitions");
     StageCode {
         sinks: quote!(#left_side #right_side),
-        batch: quote_spanned!(call.span=> #rt::ops::#combine(#l, #r, #partitions)),
+        batch: quote_spanned!(call.span=> #rt::ops::join::by_group(#l, #r, #partitions, #rt::ops::#combine)),
         ..StageCode::default()
     }
 }

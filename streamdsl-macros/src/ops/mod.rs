@@ -364,6 +364,8 @@ pub mod names {
     pub const RECORD: &str = "__r";
     /// The partition at hand in a loop over a batch's partitions.
     pub const PARTITION: &str = "__p";
+    /// Whether the piece of a partition at hand ends the partition.
+    pub const ENDS: &str = "__ends";
     /// The alias of the runtime's `__private` module inside the generated items.
     pub const RUNTIME: &str = "__streamdsl";
     /// The per-batch context.
@@ -487,6 +489,30 @@ pub fn simple_stage(call: &OpCall, module: &str, args: TokenStream) -> StageCode
         batch: quote_spanned!(call.span=> #rt::ops::#module::finish(#sink)),
         ..StageCode::default()
     }
+}
+
+/// Like [`simple_stage`], with the operator's function (argument `function`) checked by
+/// `ops::<module>::<check>(&marker, f)` and bound once, to `call.closure`, before the sink (which
+/// `args` may borrow: forks or key groups of the sink share it).
+pub fn stage_with_shared_function(
+    call: &OpCall,
+    module: &str,
+    check: &str,
+    marker: &Ident,
+    args: TokenStream,
+) -> StageCode {
+    let (rt, checked, f) = (call.rt(), &call.closure, call.arg("function"));
+    let (module_ident, check) = (
+        format_ident!("{module}", span = call.span),
+        format_ident!("{check}", span = call.span),
+    );
+    let mut stage = simple_stage(call, module, args);
+    let sinks = stage.sinks;
+    stage.sinks = quote_spanned!(call.span=>
+        let #checked = #rt::ops::#module_ident::#check(&#marker, #f);
+        #sinks
+    );
+    stage
 }
 
 /// The setup of a record-by-record operator (see [`Kind::PerRecord`]), given the marker of

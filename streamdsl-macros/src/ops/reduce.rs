@@ -1,6 +1,6 @@
 //! `reduce(f)`: each batch folded into one record; nothing for an empty batch.
 
-use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, stage_with_shared_function};
 use proc_macro2::Ident;
 use quote::quote_spanned;
 
@@ -16,6 +16,6 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
-    let (marker, f) = (&markers[0], call.arg("function"));
-    simple_stage(call, "reduce", quote_spanned!(call.span=> &#marker, #f))
+    let (marker, f) = (&markers[0], &call.closure);
+    stage_with_shared_function(call, "reduce", "check", marker, quote_spanned!(call.span=> &#marker, &#f))
 }

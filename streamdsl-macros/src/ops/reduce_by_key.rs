@@ -1,8 +1,9 @@
 //! `reduce_by_key(f, partitions?)`: per batch, the values of each key combined with `f`.
 
-use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, simple_stage};
+use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, stage_with_shared_function};
 use proc_macro2::Ident;
 use quote::quote_spanned;
+
 
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "reduce_by_key",
@@ -19,14 +20,12 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
-    let (marker, f, partitions) = (
-        &markers[0],
-        call.arg("function"),
-        call.partitions("partitions"),
-    );
-    simple_stage(
+    let (marker, f, partitions) = (&markers[0], &call.closure, call.partitions("partitions"));
+    stage_with_shared_function(
         call,
         "reduce_by_key",
-        quote_spanned!(call.span=> &#marker, #f, #partitions),
+        "check_values",
+        marker,
+        quote_spanned!(call.span=> &#marker, &#f, #partitions),
     )
 }

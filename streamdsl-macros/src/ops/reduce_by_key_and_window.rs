@@ -70,7 +70,7 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
             let mut #f = #rt::ops::reduce_by_key::check_values(&#marker, #user_f);
             #inverse
             #filter
-            let mut #sink = #rt::ops::reduce_by_key::sink(&#marker, &mut #f, 1);
+            let mut #sink = #rt::ops::reduce_by_key::sink(&#marker, &#f, 1);
         },
         ingest,
         batch,

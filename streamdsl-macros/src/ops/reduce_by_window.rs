@@ -46,7 +46,7 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
     let check_f = quote_spanned!(call.span=>
         let mut #f = #rt::ops::reduce::check(&#marker, #user_f);
     );
-    let sink = quote_spanned!(call.span=> let mut #sink = #rt::ops::reduce::sink(&#marker, &mut #f););
+    let sink = quote_spanned!(call.span=> let mut #sink = #rt::ops::reduce::sink(&#marker, &#f););
     match call.arg("inverse") {
         Some(user_g) => StageCode {
             sinks: quote_spanned!(call.span=>

@@ -2,21 +2,21 @@
 //! every key present on either side (Spark `cogroup`).
 
 use super::join::Side;
-use crate::Batch;
-use crate::keyed::{Key, hash_partition};
+use crate::keyed::Key;
+use crate::workers::Out;
 
-/// The cogroup of two side tables (built with [`left_side`](super::join::left_side) and [`right_side`](super::join::right_side)).
-pub fn finish<K: Key, V, W>(
+/// One key group of both sides: `(k, (vs, ws))` for every key of either side.
+#[doc(hidden)]
+pub fn combine<K: Key, V, W>(
     left: Side<K, V>,
-    right: Side<K, W>,
-    partitions: usize,
-) -> Batch<(K, (Vec<V>, Vec<W>))> {
-    let mut right = right.into_groups();
-    let mut out: Vec<(K, (Vec<V>, Vec<W>))> = Vec::new();
-    for (k, vs) in left.into_groups() {
-        let ws = right.remove(&k).unwrap_or_default();
-        out.push((k, (vs, ws)));
+    mut right: Side<K, W>,
+    out: &mut Out<(K, (Vec<V>, Vec<W>))>,
+) {
+    for (k, hash, vs) in left.into_sorted() {
+        let ws = right.remove(hash, &k).unwrap_or_default();
+        out.push(hash, (k, (vs, ws)));
     }
-    out.extend(right.into_iter().map(|(k, ws)| (k, (Vec::new(), ws))));
-    hash_partition(out, |(k, _)| k, partitions)
+    for (k, hash, ws) in right.into_sorted() {
+        out.push(hash, (k, (Vec::new(), ws)));
+    }
 }

@@ -29,6 +29,18 @@ impl<T> Sink<T> for Count<T> {
 
 impl<T> EndPartition for Count<T> {}
 
+impl<T> crate::workers::Split for Count<T> {
+    fn fork(&self) -> Self {
+        Count {
+            n: 0,
+            records: PhantomData,
+        }
+    }
+    fn join(&mut self, forks: Vec<Self>, _workers: usize) {
+        self.n += forks.iter().map(|f| f.n).sum::<u64>();
+    }
+}
+
 /// The number of records pushed.
 pub fn total<T>(sink: Count<T>) -> u64 {
     sink.n

@@ -1,34 +1,37 @@
 //! `count_by_value([partitions])`: `(value, count)` for each distinct record of a batch.
 
 use super::Marker;
-use crate::keyed::{Key, KeyMap, hash_partition, key_map};
-use crate::{Batch, EndPartition, Sink};
+use crate::Batch;
+use crate::keyed::{Fold, Key};
+use crate::workers::{ByRecord, Grouped};
 
-/// Counts per distinct record.
-pub struct CountByValue<T> {
-    counts: KeyMap<T, u64>,
-    partitions: usize,
-}
+/// Counts a key's records.
+#[derive(Clone, Copy)]
+pub struct Tally;
 
-/// A counter whose output has `partitions` partitions.
-#[inline(always)]
-pub fn sink<T: Key>(_: &Marker<T>, partitions: usize) -> CountByValue<T> {
-    CountByValue {
-        counts: key_map(),
-        partitions,
-    }
-}
-
-impl<T> EndPartition for CountByValue<T> {}
-
-impl<T: Key> Sink<T> for CountByValue<T> {
+impl Fold<()> for Tally {
+    type Acc = u64;
     #[inline(always)]
-    fn push(&mut self, record: T) {
-        *self.counts.entry(record).or_insert(0) += 1;
+    fn first(&self, _: ()) -> u64 {
+        1
+    }
+    #[inline(always)]
+    fn add(&self, n: &mut u64, _: ()) {
+        *n += 1;
+    }
+    fn merge(&self, earlier: &mut u64, later: u64) {
+        *earlier += later;
     }
 }
 
-/// The batch of `(value, count)` pairs, hash-partitioned by value.
-pub fn finish<T: Key>(sink: CountByValue<T>) -> Batch<(T, u64)> {
-    hash_partition(sink.counts, |(v, _)| v, sink.partitions)
+/// The counter of a stream `T`: a table per key group.
+pub type Counter<T> = Grouped<T, (), u64, Tally, T, ByRecord>;
+
+#[inline(always)]
+pub fn sink<T: Key>(_: &Marker<T>, partitions: usize) -> Counter<T> {
+    Grouped::new(Tally, partitions)
+}
+
+pub fn finish<T: Key + Send>(sink: Counter<T>) -> Batch<(T, u64)> {
+    sink.finish(|value, count| Some((value, count)))
 }

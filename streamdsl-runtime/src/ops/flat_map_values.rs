@@ -10,7 +10,7 @@ where
     T: KeyValue,
     T::Key: Clone,
     I: IntoIterator,
-    F: FnMut(T::Value) -> I,
+    F: Fn(T::Value) -> I + super::Shareable,
 {
     (f, Marker::new())
 }
@@ -18,10 +18,7 @@ where
 /// The values `f` makes of one record's value, each paired with a copy of the key; the fused
 /// loop iterates over them.
 #[inline(always)]
-pub fn apply<T, I>(
-    f: &mut impl FnMut(T::Value) -> I,
-    record: T,
-) -> impl Iterator<Item = (T::Key, I::Item)>
+pub fn apply<T, I>(f: &impl Fn(T::Value) -> I, record: T) -> impl Iterator<Item = (T::Key, I::Item)>
 where
     T: KeyValue,
     T::Key: Clone,

@@ -2,71 +2,65 @@
 //! arrival order (Spark `groupByKey`).
 
 use super::Marker;
-use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
-use crate::{Batch, EndPartition, Sink};
+use crate::Batch;
+use crate::keyed::{Fold, Key, KeyMap, KeyValue, key_map};
+use crate::workers::{ByKey, Grouped};
 
-/// The values seen per key; also one side of a join or cogroup.
-pub struct GroupByKey<K, V> {
-    groups: KeyMap<K, Vec<V>>,
-    partitions: usize,
-}
+/// Keeps a key's values in arrival order (also the sides of the joins and of `cogroup`).
+#[derive(Clone, Copy)]
+pub struct Collect;
 
-/// A grouping table, checked against the stream's record type.
-#[inline(always)]
-pub fn sink<T>(_: &Marker<T>, partitions: usize) -> GroupByKey<T::Key, T::Value>
-where
-    T: KeyValue,
-    T::Key: Key,
-{
-    GroupByKey {
-        groups: key_map(),
-        partitions,
-    }
-}
-
-impl<K, V> EndPartition for GroupByKey<K, V> {}
-
-impl<T> Sink<T> for GroupByKey<T::Key, T::Value>
-where
-    T: KeyValue,
-    T::Key: Key,
-{
+impl<V> Fold<V> for Collect {
+    type Acc = Vec<V>;
     #[inline(always)]
-    fn push(&mut self, record: T) {
-        let (k, v) = record.into_key_value();
-        self.groups.entry(k).or_default().push(v);
+    fn first(&self, value: V) -> Vec<V> {
+        vec![value]
     }
+    #[inline(always)]
+    fn add(&self, values: &mut Vec<V>, value: V) {
+        values.push(value);
+    }
+    fn merge(&self, earlier: &mut Vec<V>, later: Vec<V>) {
+        earlier.extend(later);
+    }
+}
+
+/// The grouping of a stream `T`: a table per key group.
+pub type Grouping<T> = Grouped<
+    <T as KeyValue>::Key,
+    <T as KeyValue>::Value,
+    Vec<<T as KeyValue>::Value>,
+    Collect,
+    T,
+    ByKey,
+>;
+
+#[inline(always)]
+pub fn sink<T>(_: &Marker<T>, partitions: usize) -> Grouping<T>
+where
+    T: KeyValue,
+    T::Key: Key,
+{
+    Grouped::new(Collect, partitions)
 }
 
 /// The batch of `(key, values)`, hash-partitioned by key.
-pub fn finish<K: Key, V>(sink: GroupByKey<K, V>) -> Batch<(K, Vec<V>)> {
-    hash_partition(sink.groups, |(k, _)| k, sink.partitions)
+pub fn finish<T>(sink: Grouping<T>) -> Batch<(T::Key, Vec<T::Value>)>
+where
+    T: KeyValue<Key: Key + Send, Value: Send>,
+{
+    sink.finish(|key, values| Some((key, values)))
 }
 
-/// The values per key (for `update_state_by_key`).
-pub fn groups<K, V>(sink: GroupByKey<K, V>) -> KeyMap<K, Vec<V>> {
-    sink.groups
-}
-
-impl<K, V> GroupByKey<K, V> {
-    /// An empty table.
-    pub(crate) fn empty(partitions: usize) -> Self {
-        GroupByKey {
-            groups: key_map(),
-            partitions,
-        }
+/// The values per key (for `update_state_by_key`) in one table: the key groups in order,
+/// each in hash order.
+pub fn groups<T>(sink: Grouping<T>) -> KeyMap<T::Key, Vec<T::Value>>
+where
+    T: KeyValue<Key: Key>,
+{
+    let mut all = key_map();
+    for table in sink.into_tables() {
+        all.extend(table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs)));
     }
-
-    /// Adds one value.
-    pub(crate) fn insert(&mut self, k: K, v: V)
-    where
-        K: Key,
-    {
-        self.groups.entry(k).or_default().push(v);
-    }
-
-    /// The table, for the joins and cogroup.
-    pub(crate) fn into_groups(self) -> KeyMap<K, Vec<V>> {
-        self.groups
-    }
+    all
 }

@@ -5,7 +5,7 @@ use crate::keyed::KeyValue;
 
 /// Checks `f` against the stream's value type.
 #[inline(always)]
-pub fn check<T: KeyValue, W, F: FnMut(T::Value) -> W>(
+pub fn check<T: KeyValue, W, F: Fn(T::Value) -> W + super::Shareable>(
     _: &Marker<T>,
     f: F,
 ) -> (F, Marker<(T::Key, W)>) {
@@ -14,7 +14,7 @@ pub fn check<T: KeyValue, W, F: FnMut(T::Value) -> W>(
 
 /// Applies `f` to one record's value.
 #[inline(always)]
-pub fn apply<T: KeyValue, W>(f: &mut impl FnMut(T::Value) -> W, record: T) -> (T::Key, W) {
+pub fn apply<T: KeyValue, W>(f: &impl Fn(T::Value) -> W, record: T) -> (T::Key, W) {
     let (k, v) = record.into_key_value();
     (k, f(v))
 }

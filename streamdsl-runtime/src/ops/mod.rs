@@ -150,6 +150,8 @@ impl<A> crate::EndPartition for Annotated<A> {
     }
 }
 
+crate::workers::split_through_builder!(Annotated<A>, records);
+
 impl<A, T: RecordTypeIs<A>> crate::Sink<T> for Annotated<A> {
     #[inline(always)]
     fn push(&mut self, record: T) {
@@ -164,6 +166,18 @@ impl<A> Annotated<A> {
         self.records.finish()
     }
 }
+
+/// What a function that runs on the workers must be: several workers call it at once, so
+/// what it captures must be shareable between threads (`Sync`), as Spark ships a function to
+/// every task.
+#[diagnostic::on_unimplemented(
+    message = "this function runs on several worker threads at once, so what it captures must be shareable between threads (`Sync`)",
+    label = "captures something that is not `Sync`",
+    note = "a `Cell`, `RefCell` or `Rc` cannot be shared: count with an atomic (`AtomicU64`), guard with a `Mutex`, share with an `Arc`, or keep per-key state in `update_state_by_key`/`map_with_state`"
+)]
+pub trait Shareable: Sync {}
+#[diagnostic::do_not_recommend]
+impl<F: Sync> Shareable for F {}
 
 /// Checks a `let`'s type annotation against the stream's record type.
 #[inline(always)]

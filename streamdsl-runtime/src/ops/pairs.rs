@@ -24,6 +24,8 @@ impl<K, V> EndPartition for Pairs<K, V> {
     }
 }
 
+crate::workers::split_through_builder!(Pairs<K, V>, records);
+
 impl<T: KeyValue> Sink<T> for Pairs<T::Key, T::Value> {
     #[inline(always)]
     fn push(&mut self, record: T) {

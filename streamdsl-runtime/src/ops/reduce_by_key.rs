@@ -2,62 +2,71 @@
 //! combined with `f` (Spark `reduceByKey`; combined as they arrive, like a map-side combine).
 
 use super::Marker;
-use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
-use crate::{Batch, EndPartition, Sink};
-use hashbrown::hash_map::Entry;
+use crate::Batch;
+use crate::keyed::{Fold, Key, KeyValue};
+use crate::workers::{ByKey, Grouped};
 
-/// The per-key accumulation of one batch.
-pub struct ReduceByKey<K, V, F> {
-    table: KeyMap<K, V>,
-    f: F,
-    partitions: usize,
-}
+/// Combines a key's values with the user's function.
+pub struct Reduced<'f, F>(&'f F);
 
-/// A reducer with `f`, checked against the stream's value type.
-#[inline(always)]
-pub fn sink<T, F>(_: &Marker<T>, f: F, partitions: usize) -> ReduceByKey<T::Key, T::Value, F>
-where
-    T: KeyValue,
-    T::Key: Key,
-    F: FnMut(T::Value, T::Value) -> T::Value,
-{
-    ReduceByKey {
-        table: key_map(),
-        f,
-        partitions,
+impl<F> Clone for Reduced<'_, F> {
+    fn clone(&self) -> Self {
+        Reduced(self.0)
     }
 }
 
-impl<K, V, F> EndPartition for ReduceByKey<K, V, F> {}
-
-impl<T, F> Sink<T> for ReduceByKey<T::Key, T::Value, F>
-where
-    T: KeyValue,
-    T::Key: Key,
-    F: FnMut(T::Value, T::Value) -> T::Value,
-{
+/// The accumulator is taken out while `f` runs (it takes the values by value); it stays
+/// `None` only if `f` panicked, and then the batch fails.
+impl<V, F: Fn(V, V) -> V + Sync> Fold<V> for Reduced<'_, F> {
+    type Acc = Option<V>;
     #[inline(always)]
-    fn push(&mut self, record: T) {
-        let (k, v) = record.into_key_value();
-        match self.table.entry(k) {
-            Entry::Occupied(e) => {
-                let f = &mut self.f;
-                e.replace_entry_with(|_, old| Some(f(old, v)));
-            }
-            Entry::Vacant(e) => {
-                e.insert(v);
-            }
-        }
+    fn first(&self, value: V) -> Option<V> {
+        Some(value)
     }
+    #[inline(always)]
+    fn add(&self, acc: &mut Option<V>, value: V) {
+        *acc = Some(match acc.take() {
+            Some(earlier) => (self.0)(earlier, value),
+            None => value,
+        });
+    }
+    fn merge(&self, earlier: &mut Option<V>, later: Option<V>) {
+        *earlier = match (earlier.take(), later) {
+            (Some(a), Some(b)) => Some((self.0)(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The reducer of a stream `T`: a table per key group.
+pub type Reducer<'f, T, F> = Grouped<
+    <T as KeyValue>::Key,
+    <T as KeyValue>::Value,
+    Option<<T as KeyValue>::Value>,
+    Reduced<'f, F>,
+    T,
+    ByKey,
+>;
+
+/// A reducer with `f` (checked by [`check_values`]).
+#[inline(always)]
+pub fn sink<'f, T, F>(_: &Marker<T>, f: &'f F, partitions: usize) -> Reducer<'f, T, F>
+where
+    T: KeyValue,
+    T::Key: Key,
+    F: Fn(T::Value, T::Value) -> T::Value + Sync,
+{
+    Grouped::new(Reduced(f), partitions)
 }
 
 /// Checks a function combining two values of the stream's records (the `f` and the inverse of
-/// `reduce_by_key_and_window`).
+/// `reduce_by_key_and_window`). It runs on the workers, so it must be `Fn` and shareable.
 #[inline(always)]
-pub fn check_values<T: KeyValue, F: FnMut(T::Value, T::Value) -> T::Value>(
-    _: &Marker<T>,
-    f: F,
-) -> F {
+pub fn check_values<T, F>(_: &Marker<T>, f: F) -> F
+where
+    T: KeyValue,
+    F: Fn(T::Value, T::Value) -> T::Value + super::Shareable,
+{
     f
 }
 
@@ -74,6 +83,10 @@ pub fn keep_all<T: KeyValue>(_: &Marker<T>) -> impl FnMut(&(T::Key, T::Value)) -
 }
 
 /// The batch of `(key, reduced value)`, hash-partitioned by key.
-pub fn finish<K: Key, V, F>(sink: ReduceByKey<K, V, F>) -> Batch<(K, V)> {
-    hash_partition(sink.table, |(k, _)| k, sink.partitions)
+pub fn finish<T, F>(sink: Reducer<'_, T, F>) -> Batch<(T::Key, T::Value)>
+where
+    T: KeyValue<Key: Key + Send, Value: Send>,
+    F: Fn(T::Value, T::Value) -> T::Value + Sync,
+{
+    sink.finish(|key, value| value.map(|v| (key, v)))
 }

@@ -18,6 +18,19 @@ pub fn sink<T>(n: usize) -> Repartition<T> {
 
 impl<T> EndPartition for Repartition<T> {}
 
+/// A fork collects its records in one part; joining deals them on from where this sink is,
+/// so the deal is the one a single loop makes.
+impl<T: Send> crate::workers::Split for Repartition<T> {
+    fn fork(&self) -> Self {
+        sink(1)
+    }
+    fn join(&mut self, forks: Vec<Self>, _workers: usize) {
+        for record in forks.into_iter().flat_map(|f| f.parts).flatten() {
+            self.push(record);
+        }
+    }
+}
+
 impl<T> Sink<T> for Repartition<T> {
     #[inline(always)]
     fn push(&mut self, record: T) {

@@ -41,6 +41,8 @@ impl<T> EndPartition for Port<T> {
     }
 }
 
+crate::workers::split_through_builder!(Port<T>, records);
+
 impl<T, U: SameRecordAs<T>> Sink<U> for Port<T> {
     #[inline(always)]
     fn push(&mut self, record: U) {
