@@ -1,13 +1,16 @@
-//! Word count: the `stream!` pipeline (run per batch with `BatchRunner`, one thread) against a
-//! hand-written loop with an ahash `HashMap<&str, u64>`, on the same in-memory batch of lines.
+//! Word count: the `stream!` pipeline (run per batch with `BatchRunner`, on 1 and on 2 workers)
+//! against a hand-written single-thread loop with an ahash `HashMap<&str, u64>`, on the same in-memory batch of lines.
 //!
 //! The data has the shape of `/work/shared/bench/gen_words.py` (generated here, so `cargo bench`
 //! needs no Python): a vocabulary of 100 000 random lowercase words of 2..14 letters, tokens
 //! drawn with a Zipf law (s = 1.0) over the vocabulary, lines of 5..15 words joined by single
 //! spaces. One batch is [`BATCH_BYTES`] of text.
 //!
+//! A fourth side, the hand-written count on two threads (halves counted apart, then merged),
+//! shows what two cores of the machine give a simple parallel split.
+//!
 //! Run with `cargo bench --bench word_count`. After the criterion group, an interleaved timing
-//! loop prints the generated / hand-written time ratio on standard error.
+//! loop prints the speedups and ratios on standard error.
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use std::collections::HashMap;
@@ -74,18 +77,51 @@ fn generate_lines() -> (Vec<String>, usize) {
 /// dropped here), materializes the counts as a `Vec` like the pipeline's output batch, and
 /// returns the number of distinct words.
 fn hand_written(lines: Vec<String>) -> usize {
-    // The seeds of the runtime's tables (`streamdsl::keyed::fixed_state`): same hasher.
-    let state = ahash::RandomState::with_seeds(
+    let counts = count_lines(&lines, &table_hasher());
+    let out: Vec<(&str, u64)> = counts.into_iter().collect();
+    black_box(out.len())
+}
+
+/// The seeds of the runtime's tables (`streamdsl::keyed::fixed_state`): same hasher.
+fn table_hasher() -> ahash::RandomState {
+    ahash::RandomState::with_seeds(
         0x243f_6a88_85a3_08d3,
         0x1319_8a2e_0370_7344,
         0xa409_3822_299f_31d0,
         0x082e_fa98_ec4e_6c89,
-    );
-    let mut counts: HashMap<&str, u64, ahash::RandomState> = HashMap::with_hasher(state);
-    for line in &lines {
+    )
+}
+
+/// The hand-written count of `lines` into one table.
+fn count_lines<'a>(
+    lines: &'a [String],
+    state: &ahash::RandomState,
+) -> HashMap<&'a str, u64, ahash::RandomState> {
+    let mut counts = HashMap::with_hasher(state.clone());
+    for line in lines {
         for word in line.split(' ') {
             *counts.entry(word).or_insert(0) += 1;
         }
+    }
+    counts
+}
+
+/// The hand-written count on two threads: each counts half of the lines into its own table,
+/// then the second table is merged into the first. What two cores of this machine give a
+/// simple parallel loop, as a reference for the pipeline's two workers.
+fn hand_written_two_threads(lines: Vec<String>) -> usize {
+    let state = table_hasher();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let (mut counts, later) = std::thread::scope(|s| {
+        let later = s.spawn(|| count_lines(second, &state));
+        let counts = count_lines(first, &state);
+        (
+            counts,
+            later.join().expect("the counting thread does not panic"),
+        )
+    });
+    for (word, n) in later {
+        *counts.entry(word).or_insert(0) += n;
     }
     let out: Vec<(&str, u64)> = counts.into_iter().collect();
     black_box(out.len())
@@ -101,6 +137,14 @@ fn stored(lines: &[String]) -> Batch<Text> {
     Text::from_strings(Batch::from(lines.to_vec()))
 }
 
+/// The sides of the comparison, in the order of the ratio loop.
+const SIDES: [&str; 4] = [
+    "generated, 1 worker",
+    "generated, 2 workers",
+    "hand_written",
+    "hand_written, 2 threads",
+];
+
 fn word_count(c: &mut Criterion) {
     let (lines, bytes) = generate_lines();
     let words: usize = lines.iter().map(|l| l.split(' ').count()).sum();
@@ -109,16 +153,19 @@ fn word_count(c: &mut Criterion) {
         lines.len(),
         bytes as f64 / 1e6
     );
-    let mut runner = BatchRunner::new(WordCount::new());
+    let mut runners = [1, 2].map(|workers| BatchRunner::new(WordCount::new()).workers(workers));
 
-    // Both sides agree on the number of distinct words.
-    generated(&mut runner, stored(&lines));
+    // Every side agrees on the number of distinct words.
     let distinct = hand_written(lines.clone());
-    assert_eq!(
-        LAST_DISTINCT.load(Ordering::Relaxed),
-        distinct,
-        "both sides count the same words"
-    );
+    assert_eq!(hand_written_two_threads(lines.clone()), distinct);
+    for runner in &mut runners {
+        generated(runner, stored(&lines));
+        assert_eq!(
+            LAST_DISTINCT.load(Ordering::Relaxed),
+            distinct,
+            "both sides count the same words"
+        );
+    }
     eprintln!("word_count distinct words per batch: {distinct}");
 
     // Fairness: each iteration gets its own clone of the `Vec<String>`, made by the untimed
@@ -133,35 +180,49 @@ fn word_count(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    group.bench_function("generated", |b| {
-        b.iter_batched(
-            || stored(&lines),
-            |input| generated(&mut runner, input),
-            BatchSize::PerIteration,
-        )
-    });
+    for (runner, name) in runners
+        .iter_mut()
+        .zip(["generated_1_worker", "generated_2_workers"])
+    {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || stored(&lines),
+                |input| generated(runner, input),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.bench_function("hand_written", |b| {
         b.iter_batched(|| lines.clone(), hand_written, BatchSize::PerIteration)
+    });
+    group.bench_function("hand_written_2_threads", |b| {
+        b.iter_batched(
+            || lines.clone(),
+            hand_written_two_threads,
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 
     // Criterion does not compare two functions, and it measures them one after the other, so
-    // a change of machine load between the two skews their ratio. Time them alternately here
-    // (same clones, same drops; the order flips every round so neither side always runs
-    // first) and report the median of the per-round ratios (each from two adjacent runs, so
-    // slow drifts of load cancel) and the ratio of the best times.
-    let mut times = [Vec::new(), Vec::new()];
+    // a change of machine load between them skews their ratio. Time them alternately here
+    // (same clones, same drops; the order rotates every round so no side always runs first)
+    // and report medians of per-round ratios (each from adjacent runs, so slow drifts of load
+    // cancel) and ratios of the best times.
+    let mut times: [Vec<f64>; 4] = Default::default();
     for round in 0..RATIO_ROUNDS {
-        for side in [round % 2, 1 - round % 2] {
+        for k in 0..SIDES.len() {
+            let side = (round + k) % SIDES.len();
             let start;
-            if side == 0 {
+            if side >= 2 {
+                let input = lines.clone();
+                let count = [hand_written, hand_written_two_threads][side - 2];
+                start = Instant::now();
+                black_box(count(input));
+            } else {
                 let input = stored(&lines);
                 start = Instant::now();
-                generated(&mut runner, input);
-            } else {
-                let input = lines.clone();
-                start = Instant::now();
-                black_box(hand_written(input));
+                generated(&mut runners[side], input);
             }
             times[side].push(start.elapsed().as_secs_f64());
         }
@@ -171,18 +232,40 @@ fn word_count(c: &mut Criterion) {
         v[v.len() / 2]
     };
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
-    let [g, h] = &times;
-    let paired = median(g.iter().zip(h).map(|(g, h)| g / h).collect());
+    let paired = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(a, b)| a / b).collect());
     let mbps = |s: f64| bytes as f64 / s / 1e6;
+    let [one, two, hand, hand_two] = &times;
+    for (name, t) in SIDES.iter().zip(&times) {
+        eprintln!(
+            "word_count {name}: median {:.1} MB/s, best {:.1} MB/s",
+            mbps(median(t.clone())),
+            mbps(best(t))
+        );
+    }
     eprintln!(
-        "word_count ratio generated/hand_written (interleaved, {RATIO_ROUNDS} rounds): \
-         median of paired ratios {paired:.3}x, of best times {:.3}x; \
-         median MB/s generated {:.1}, hand_written {:.1}; best MB/s generated {:.1}, hand_written {:.1}",
-        best(g) / best(h),
-        mbps(median(g.clone())),
-        mbps(median(h.clone())),
-        mbps(best(g)),
-        mbps(best(h)),
+        "word_count speedup 2 workers vs 1 worker (interleaved, {RATIO_ROUNDS} rounds): \
+         median of paired time ratios {:.3}x, of best times {:.3}x",
+        paired(one, two),
+        best(one) / best(two),
+    );
+    eprintln!(
+        "word_count speedup 2 workers vs hand_written: median of paired time ratios {:.3}x, of best times {:.3}x",
+        paired(hand, two),
+        best(hand) / best(two),
+    );
+    eprintln!(
+        "word_count speedup of the hand-written count on 2 threads vs 1 (this machine's ceiling for a \
+         simple split): median of paired time ratios {:.3}x, of best times {:.3}x; \
+         generated 2 workers vs it: {:.3}x, {:.3}x",
+        paired(hand, hand_two),
+        best(hand) / best(hand_two),
+        paired(hand_two, two),
+        best(hand_two) / best(two),
+    );
+    eprintln!(
+        "word_count ratio generated 1 worker / hand_written (time): median of paired ratios {:.3}x, of best times {:.3}x",
+        paired(one, hand),
+        best(one) / best(hand),
     );
 }
 
