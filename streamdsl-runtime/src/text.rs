@@ -55,6 +55,16 @@ impl Text {
         }
     }
 
+    /// A batch of lines as owned `String`s (one allocation per line).
+    #[doc(hidden)]
+    pub fn into_strings(batch: crate::Batch<Text>) -> crate::Batch<String> {
+        crate::Batch::from_partitions(
+            batch
+                .into_partitions()
+                .map(|p| p.into_iter().map(String::from).collect()),
+        )
+    }
+
     /// A batch of `String`s as `Text`s (moved, not copied).
     pub fn from_strings(batch: crate::Batch<String>) -> crate::Batch<Text> {
         crate::Batch::from_partitions(

@@ -3,7 +3,7 @@
 
 use super::text::{InvalidUtf8, LongLines, decode_line, find_newline, long_line, trim_cr};
 use super::{InputContext, InputPosition, InputStream};
-use crate::{Batch, BoxError, Time};
+use crate::{Batch, BoxError, Text, Time};
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -43,6 +43,9 @@ pub struct TextFileStream {
 /// (`T - 60 s < m`, [`remember`](TextFileStream::remember)) and not after `T`, and it was not
 /// read before. Files must be *moved* into the directory complete: a file written in place may
 /// be read while half written, and is not read again when it grows (as in Spark).
+///
+/// Lines are lent from blocks of a few MiB of the files' text: an input declared `&str` gets
+/// no allocation per line (one declared `String` gets a copy of each).
 ///
 /// Files are streamed, not read whole: a batch takes at most 128 MiB of them
 /// ([`max_batch_bytes`](TextFileStream::max_batch_bytes)), and what is left of a file waits
@@ -193,7 +196,7 @@ impl TextFileStream {
         modified: i64,
         offset: u64,
         budget: &mut u64,
-        lines: &mut Vec<String>,
+        lines: &mut Vec<Text>,
     ) {
         let path = self.dir.join(&name);
         match self.read_from(&path, offset, budget, lines) {
@@ -219,12 +222,15 @@ impl TextFileStream {
 
     /// Reads lines of the file at `path` from `offset` into `lines` while `budget` lasts,
     /// stopping at a line boundary: where the next batch goes on, or `None` at the end.
+    ///
+    /// Lines are gathered in blocks of text and lent from them ([`Text`]): no allocation
+    /// per line.
     fn read_from(
         &mut self,
         path: &Path,
         offset: u64,
         budget: &mut u64,
-        lines: &mut Vec<String>,
+        lines: &mut Vec<Text>,
     ) -> Result<Option<u64>, ReadFailure> {
         let unreadable = |e: std::io::Error| ReadFailure::Unreadable(e.to_string());
         let mut file = std::fs::File::open(path).map_err(unreadable)?;
@@ -232,6 +238,7 @@ impl TextFileStream {
         let mut reader = BufReader::with_capacity(64 << 10, file);
         let (start, mut at, mut invalid) = (lines.len(), offset, 0);
         let (mut line, mut skipping) = (Vec::new(), false);
+        let mut block = Block::default();
         let result = loop {
             if *budget == 0 && line.is_empty() && !skipping {
                 break Ok(Some(at));
@@ -240,9 +247,10 @@ impl TextFileStream {
             if buf.is_empty() {
                 // The last line may have no line end.
                 let last = (!line.is_empty() && !skipping).then(|| std::mem::take(&mut line));
-                break last.map_or(Ok(None), |l| {
-                    self.emit(&l, &mut invalid, lines).map(|()| None)
-                });
+                if let Some(last) = last {
+                    block.push(&last);
+                }
+                break Ok(None);
             }
             let (piece, ended) = match find_newline(buf) {
                 Some(end) => (&buf[..end], true),
@@ -251,6 +259,9 @@ impl TextFileStream {
             let consumed = piece.len() + usize::from(ended);
             if skipping {
                 skipping = !ended;
+            } else if line.is_empty() && ended && trim_cr(piece).len() <= self.max_line_bytes {
+                // A whole line in the reader's buffer: straight into the block.
+                block.push(trim_cr(piece));
             } else {
                 line.extend_from_slice(piece);
                 // A partial line may end with the `\r` of a `\r\n`, one byte over.
@@ -267,40 +278,81 @@ impl TextFileStream {
                     self.count(counter, 1);
                     line.clear();
                     skipping = !ended;
-                    if let Some(cut) = cut
-                        && let Err(e) = self.emit(&cut, &mut invalid, lines)
-                    {
-                        break Err(e);
+                    if let Some(cut) = cut {
+                        block.push(&cut);
                     }
                 } else if ended {
-                    let whole = std::mem::take(&mut line);
-                    if let Err(e) = self.emit(trim_cr(&whole), &mut invalid, lines) {
-                        break Err(e);
-                    }
+                    block.push(trim_cr(&line));
+                    line.clear();
                 }
+            }
+            if block.is_full()
+                && let Err(e) = block.lend(self.invalid_utf8, &mut invalid, lines)
+            {
+                break Err(e);
             }
             reader.consume(consumed);
             at += consumed as u64;
             *budget = budget.saturating_sub(consumed as u64);
         };
+        let result = result.and_then(|next| {
+            block.lend(self.invalid_utf8, &mut invalid, lines)?;
+            Ok(next)
+        });
         self.count("invalid_utf8_lines", invalid);
         if result.is_err() {
             lines.truncate(start);
         }
         result
     }
+}
 
-    /// One line's text into `lines` per the UTF-8 policy.
-    fn emit(
-        &self,
-        bytes: &[u8],
+/// Whole lines of a file, each ended by `'\n'`, gathered to be lent as [`Text`].
+#[derive(Default)]
+struct Block {
+    text: Vec<u8>,
+}
+
+impl Block {
+    /// Bytes of text after which a block is lent (a few per batch: their lines are shared
+    /// and freed together).
+    const BYTES: usize = 4 << 20;
+
+    fn push(&mut self, line: &[u8]) {
+        self.text.extend_from_slice(line);
+        self.text.push(b'\n');
+    }
+
+    fn is_full(&self) -> bool {
+        self.text.len() >= Self::BYTES
+    }
+
+    /// The lines into `lines`, lent from one shared block when all are UTF-8; otherwise each
+    /// is decoded per `policy` (and counted in `invalid`).
+    fn lend(
+        &mut self,
+        policy: InvalidUtf8,
         invalid: &mut u64,
-        lines: &mut Vec<String>,
+        lines: &mut Vec<Text>,
     ) -> Result<(), ReadFailure> {
-        match decode_line(bytes, self.invalid_utf8, invalid) {
-            Ok(Some(line)) => lines.push(line),
-            Ok(None) => {}
-            Err(e) => return Err(ReadFailure::Undecodable(e)),
+        let text = std::mem::take(&mut self.text);
+        let bytes = match String::from_utf8(text) {
+            Ok(text) => {
+                Text::append_lines(text, lines);
+                return Ok(());
+            }
+            Err(e) => e.into_bytes(),
+        };
+        for line in bytes
+            .strip_suffix(b"\n")
+            .unwrap_or(&bytes)
+            .split(|&b| b == b'\n')
+        {
+            match decode_line(line, policy, invalid) {
+                Ok(Some(line)) => lines.push(Text::from(line)),
+                Ok(None) => {}
+                Err(e) => return Err(ReadFailure::Undecodable(e)),
+            }
         }
         Ok(())
     }
@@ -317,7 +369,7 @@ fn millis(t: SystemTime) -> i64 {
         .map_or(0, crate::time::duration_millis)
 }
 
-impl InputStream<String> for TextFileStream {
+impl InputStream<Text> for TextFileStream {
     fn describe(&self) -> String {
         format!("text_file_stream {}", self.dir.display())
     }
@@ -329,7 +381,7 @@ impl InputStream<String> for TextFileStream {
         Ok(())
     }
 
-    fn next_batch(&mut self, time: Time) -> Result<Batch<String>, BoxError> {
+    fn next_batch(&mut self, time: Time) -> Result<Batch<Text>, BoxError> {
         let threshold = self
             .initial_threshold_ms
             .max(time.millis() - self.remember_ms);
@@ -405,7 +457,7 @@ impl InputStream<String> for TextFileStream {
             other => {
                 return Err(format!(
                     "{} cannot be repositioned to {other:?}",
-                    InputStream::<String>::describe(self)
+                    InputStream::<Text>::describe(self)
                 )
                 .into());
             }

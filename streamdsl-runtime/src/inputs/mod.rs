@@ -128,9 +128,10 @@ macro_rules! records_as {
 }
 pub(crate) use records_as;
 
-// Inputs of `String`s also serve pipeline inputs declared `&str` (stored as `Text`).
+// Inputs of `String`s also serve pipeline inputs declared `&str` (stored as `Text`), and the
+// file input, which lends its lines as `Text`, serves inputs declared `String`.
 records_as!(QueueStream<String>, String => crate::Text, crate::Text::from_strings);
-records_as!(TextFileStream, String => crate::Text, crate::Text::from_strings);
+records_as!(TextFileStream, crate::Text => String, crate::Text::into_strings);
 
 /// Where a replayable input is: what a checkpoint records so that a restarted pipeline reads
 /// exactly what followed. New kinds of input add variants (encoded by index, so existing
