@@ -66,10 +66,28 @@ struct ChildRun {
     killed: bool,
 }
 
+/// How many workers the child runs on: `Inherit` keeps the test's environment
+/// (`STREAMDSL_WORKERS`); `Workers(n)` sets `n`, with every loop split across them.
+#[derive(Clone, Copy)]
+enum Workers {
+    Inherit,
+    Workers(usize),
+}
+
 /// Runs the child on `dir`; with `crash_at` it kills itself there, with `kill_after` the
 /// parent kills it after that many output lines.
-fn run_child(dir: &Path, crash_at: Option<&str>, kill_after: Option<usize>) -> ChildRun {
+fn run_child(
+    dir: &Path,
+    crash_at: Option<&str>,
+    kill_after: Option<usize>,
+    workers: Workers,
+) -> ChildRun {
     let mut command = Command::new(std::env::current_exe().unwrap());
+    if let Workers::Workers(n) = workers {
+        command
+            .env("STREAMDSL_WORKERS", n.to_string())
+            .env("STREAMDSL_PARALLEL_MIN_RECORDS", "2");
+    }
     command
         .args(["child", "--exact", "--nocapture", "--test-threads", "1"])
         .env("STREAMDSL_KILL_CHILD", dir)
@@ -162,8 +180,19 @@ fn text_outputs(dir: &Path, first: i64) -> (BTreeMap<i64, Vec<String>>, Vec<Stri
 }
 
 fn check_kill(name: &str, crash_at: Option<&str>, kill_after: Option<usize>) {
+    check_kill_on(name, crash_at, kill_after, [Workers::Inherit; 2]);
+}
+
+/// As [`check_kill`], the killed child on `workers[0]` workers, the restarted one on
+/// `workers[1]`; the reference run inherits the test's environment.
+fn check_kill_on(
+    name: &str,
+    crash_at: Option<&str>,
+    kill_after: Option<usize>,
+    workers: [Workers; 2],
+) {
     let reference_dir = temp_dir(&format!("{name}-reference"));
-    let reference = run_child(&reference_dir, None, None);
+    let reference = run_child(&reference_dir, None, None, Workers::Inherit);
     assert!(!reference.killed);
     let reference_first = reference.outputs.keys().next().unwrap().0;
     let reference = relative(&reference.outputs, reference_first);
@@ -174,10 +203,10 @@ fn check_kill(name: &str, crash_at: Option<&str>, kill_after: Option<usize>) {
     );
 
     let dir = temp_dir(name);
-    let crashed = run_child(&dir, crash_at, kill_after);
+    let crashed = run_child(&dir, crash_at, kill_after, workers[0]);
     assert!(crashed.killed, "the child was killed");
     let first = crashed.outputs.keys().next().map_or(i64::MAX, |k| k.0);
-    let restarted = run_child(&dir, None, None);
+    let restarted = run_child(&dir, None, None, workers[1]);
     assert!(!restarted.killed);
     let resumed = relative(
         &restarted.outputs,
@@ -231,4 +260,16 @@ fn killed_mid_run() {
     for after in [5, 23, 51] {
         check_kill(&format!("mid-run-{after}"), None, Some(after));
     }
+}
+
+#[test]
+fn killed_on_two_workers_restarted_on_one_and_killed_on_one_restarted_on_four() {
+    use Workers::Workers as On;
+    check_kill_on("workers-2-to-1", None, Some(23), [On(2), On(1)]);
+    check_kill_on(
+        "workers-1-to-4",
+        Some("checkpoint-renamed:12"),
+        None,
+        [On(1), On(4)],
+    );
 }

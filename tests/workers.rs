@@ -3,6 +3,7 @@
 //! groups, keeps state, or sees partitions. Batches are large enough (6 000 words) for the
 //! loops to run in parallel.
 
+use streamdsl::outputs::CapturedBatch;
 use streamdsl::prelude::*;
 use streamdsl::state::State;
 use streamdsl::testing::{Harness, TestRun};
@@ -103,5 +104,58 @@ fn every_output_is_the_same_on_one_two_and_four_workers() {
             one.console(),
             "pprint text with {workers} workers"
         );
+    }
+}
+
+/// Every output batch from `from` on, in order.
+fn batches_from(run: &TestRun, outputs: usize, from: i64) -> Vec<(usize, Vec<CapturedBatch>)> {
+    (0..outputs)
+        .map(|o| {
+            let batches = run.output(o).batches();
+            (
+                o,
+                batches
+                    .iter()
+                    .filter(|b| b.time.millis() >= from)
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_checkpoint_of_two_workers_restores_on_one_and_one_of_one_on_four() {
+    let outputs = EveryKeyed::new().info().outputs.len();
+    let whole = run(1);
+    for (before, after) in [(2, 1), (1, 4)] {
+        let dir = std::env::temp_dir().join(format!(
+            "streamdsl-workers-restore-{before}-{after}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let input = || queue_stream(batches(6, 6_000));
+        // Checkpoints are every 2 batches: stopping after batch 4 resumes at batch 5.
+        Harness::new(EveryKeyed::new().words(input()))
+            .workers(before)
+            .checkpoint_dir(&dir)
+            .run(4)
+            .expect("the first run");
+        let rest = Harness::new(EveryKeyed::new().words(input()))
+            .workers(after)
+            .checkpoint_dir(&dir)
+            .run(3)
+            .expect("the restarted run");
+        assert_eq!(
+            rest.batches()[0].batch_time.millis(),
+            5000,
+            "resumed after the checkpoint"
+        );
+        assert_eq!(
+            batches_from(&rest, outputs, 0),
+            batches_from(&whole, outputs, 5000),
+            "checkpointed on {before} workers, restored on {after}"
+        );
+        std::fs::remove_dir_all(&dir).expect("removes the checkpoint directory");
     }
 }
