@@ -32,8 +32,8 @@ use std::hint::black_box;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use streamdsl::inputs::{ReceiverStream, SocketText};
@@ -41,7 +41,7 @@ use streamdsl::prelude::*;
 use tokio::io::AsyncBufReadExt;
 
 mod common;
-use common::SplitMix64;
+use common::{Completion, Progress, SplitMix64};
 
 /// Text sent through the socket per run, in MiB (`STREAMDSL_INGEST_SOCKET_MIB` overrides it:
 /// with 640 the 50 ms batch grid's tail weighs ten times less and the steady state shows).
@@ -56,60 +56,13 @@ const SEED: u64 = 7;
 /// Rounds of the interleaved ratio loops.
 const RATIO_ROUNDS: usize = 10;
 
-/// Lines counted by a pipeline run, and the total it waits for.
-struct Progress {
-    lines: AtomicU64,
-    total: u64,
-    done: Mutex<bool>,
-    reached: Condvar,
-}
-
-impl Progress {
-    fn new(total: u64) -> Arc<Self> {
-        Arc::new(Progress {
-            lines: AtomicU64::new(0),
-            total,
-            done: Mutex::new(false),
-            reached: Condvar::new(),
-        })
-    }
-
-    /// Waits until a batch has completed with the count at the total (a minute at most).
-    fn wait(&self) {
-        let done = self.done.lock().unwrap();
-        let (done, timeout) = self
-            .reached
-            .wait_timeout_while(done, Duration::from_secs(60), |done| !*done)
-            .unwrap();
-        assert!(
-            *done && !timeout.timed_out(),
-            "{} of {} lines received in a minute",
-            self.lines.load(Ordering::Relaxed),
-            self.total
-        );
-    }
-}
-
-/// Ends the wait after the batch that reached the total, outputs done and its lines dropped.
-struct Completion(Arc<Progress>);
-
-impl StreamingListener for Completion {
-    fn on_batch_completed(&mut self, _info: &BatchInfo) {
-        let p = &self.0;
-        if p.lines.load(Ordering::Relaxed) >= p.total {
-            *p.done.lock().unwrap() = true;
-            p.reached.notify_all();
-        }
-    }
-}
-
 stream! {
     /// Counts the lines of a socket, each an owned `String`.
     pipeline SocketIngest(progress: Arc<Progress>) {
         batch = 50ms;
         input lines: String;
         lines.foreach_rdd(|batch| {
-            progress.lines.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            progress.count.fetch_add(batch.len() as u64, Ordering::Relaxed);
         });
     }
 }
@@ -120,7 +73,7 @@ stream! {
         batch = 50ms;
         input lines: &str;
         lines.foreach_rdd(|batch| {
-            progress.lines.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            progress.count.fetch_add(batch.len() as u64, Ordering::Relaxed);
         });
     }
 }
@@ -134,7 +87,7 @@ stream! {
         batch = 50ms;
         input lines: String;
         lines.foreach_rdd(|batch| {
-            progress.lines.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            progress.count.fetch_add(batch.len() as u64, Ordering::Relaxed);
         });
     }
 }
@@ -225,7 +178,7 @@ fn socket_pipeline<P: Pipeline>(
     let context = StreamingContext::new().add_listener(Completion(Arc::clone(&progress)));
     let start = Instant::now();
     let running = context.start(pipeline).expect("the pipeline starts");
-    progress.wait();
+    progress.wait(Duration::from_secs(60));
     let elapsed = start.elapsed();
     running
         .stop(StopMode::Immediately)
@@ -355,7 +308,7 @@ fn files_pipeline(dir: &Path, lines: u64) -> Timing {
         .expect("the pipeline starts");
     let start = Instant::now();
     clock.advance_to(running.first_batch());
-    progress.wait();
+    progress.wait(Duration::from_secs(60));
     let elapsed = start.elapsed();
     running
         .stop(StopMode::Immediately)

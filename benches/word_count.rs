@@ -59,14 +59,8 @@ fn generate_lines() -> (Vec<String>, usize) {
     let mut lines = Vec::new();
     let mut bytes = 0;
     while bytes < BATCH_BYTES {
-        let count = 5 + words.rng.below(11);
-        let mut line = String::with_capacity(count as usize * 8);
-        for i in 0..count {
-            if i > 0 {
-                line.push(' ');
-            }
-            line.push_str(words.next_word());
-        }
+        let mut line = String::with_capacity(128);
+        words.push_line(&mut line);
         bytes += line.len() + 1;
         lines.push(line);
     }

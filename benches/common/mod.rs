@@ -4,6 +4,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use streamdsl::{BatchInfo, StreamingListener};
 
 /// SplitMix64: a tiny deterministic PRNG, plenty for test data.
 pub struct SplitMix64(pub u64);
@@ -77,5 +81,66 @@ impl ZipfWords {
         let x = self.rng.next_f64() * self.cdf[last];
         let rank = self.cdf.partition_point(|&c| c <= x).min(last);
         &self.vocab[rank]
+    }
+
+    /// Appends a line of 5..15 words joined by single spaces (no line end), as
+    /// `gen_words.py` writes them; returns its number of words.
+    pub fn push_line(&mut self, line: &mut String) -> usize {
+        let count = 5 + self.rng.below(11) as usize;
+        for i in 0..count {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(self.next_word());
+        }
+        count
+    }
+}
+
+/// A count that pipeline outputs add to, and a wait for it to reach a total.
+pub struct Progress {
+    pub count: AtomicU64,
+    total: u64,
+    done: Mutex<bool>,
+    reached: Condvar,
+}
+
+impl Progress {
+    pub fn new(total: u64) -> Arc<Self> {
+        Arc::new(Progress {
+            count: AtomicU64::new(0),
+            total,
+            done: Mutex::new(false),
+            reached: Condvar::new(),
+        })
+    }
+
+    /// Waits until a batch has completed with the count at the total (`limit` at most).
+    pub fn wait(&self, limit: Duration) {
+        let done = self.done.lock().unwrap();
+        let (done, timeout) = self
+            .reached
+            .wait_timeout_while(done, limit, |done| !*done)
+            .unwrap();
+        assert!(
+            *done && !timeout.timed_out(),
+            "{} of {} counted in {limit:?}",
+            self.count.load(Ordering::Relaxed),
+            self.total
+        );
+    }
+}
+
+/// A listener that ends the wait after the batch that reached the total (outputs done, its
+/// records dropped).
+pub struct Completion(pub Arc<Progress>);
+
+impl StreamingListener for Completion {
+    fn on_batch_completed(&mut self, _info: &BatchInfo) {
+        let p = &self.0;
+        if p.count.load(Ordering::Relaxed) >= p.total {
+            *p.done.lock().unwrap() = true;
+            p.reached.notify_all();
+        }
     }
 }
