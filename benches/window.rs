@@ -1,6 +1,7 @@
 //! Time per slide of `reduce_by_key_and_window`, with and without an inverse function, for a
 //! window of 10 batches and of 1000 batches (slide: one batch). Each configuration is a
-//! `stream!` pipeline run per batch with `BatchRunner` (one thread), as users run it: the
+//! `stream!` pipeline run per batch with `BatchRunner` (default workers: one per core), as
+//! users run it: the
 //! batch is reduced by key, enters the window, the batch that leaves is taken out, and the
 //! window's per-key counts are materialized as the output batch.
 //!

@@ -236,31 +236,28 @@ fn word_count(c: &mut Criterion) {
             mbps(best(t))
         );
     }
-    eprintln!(
-        "word_count speedup 2 workers vs 1 worker (interleaved, {RATIO_ROUNDS} rounds): \
-         median of paired time ratios {:.3}x, of best times {:.3}x",
-        paired(one, two),
-        best(one) / best(two),
+    // `slow / fast`: how many times faster `fast` is (a ratio of times).
+    let speedup = |what: &str, slow: &[f64], fast: &[f64]| {
+        eprintln!(
+            "word_count {what} (interleaved, {RATIO_ROUNDS} rounds): median of paired time \
+             ratios {:.3}x, of best times {:.3}x",
+            paired(slow, fast),
+            best(slow) / best(fast),
+        );
+    };
+    speedup("speedup 2 workers vs 1 worker", one, two);
+    speedup("speedup 2 workers vs hand_written", hand, two);
+    speedup(
+        "speedup of the hand-written count on 2 threads vs 1 (this machine's ceiling for a simple split)",
+        hand,
+        hand_two,
     );
-    eprintln!(
-        "word_count speedup 2 workers vs hand_written: median of paired time ratios {:.3}x, of best times {:.3}x",
-        paired(hand, two),
-        best(hand) / best(two),
+    speedup(
+        "speedup 2 workers vs the hand-written count on 2 threads",
+        hand_two,
+        two,
     );
-    eprintln!(
-        "word_count speedup of the hand-written count on 2 threads vs 1 (this machine's ceiling for a \
-         simple split): median of paired time ratios {:.3}x, of best times {:.3}x; \
-         generated 2 workers vs it: {:.3}x, {:.3}x",
-        paired(hand, hand_two),
-        best(hand) / best(hand_two),
-        paired(hand_two, two),
-        best(hand_two) / best(two),
-    );
-    eprintln!(
-        "word_count ratio generated 1 worker / hand_written (time): median of paired ratios {:.3}x, of best times {:.3}x",
-        paired(one, hand),
-        best(one) / best(hand),
-    );
+    speedup("speedup generated 1 worker vs hand_written", hand, one);
 }
 
 criterion_group!(benches, word_count);
