@@ -328,6 +328,35 @@ fn a_corrupt_newest_checkpoint_is_skipped_for_the_previous_one() {
 }
 
 #[test]
+fn a_checkpoint_of_the_previous_format_is_refused_with_what_to_do() {
+    let dir = temp_dir("format-1");
+    let input = || words(&[&["a"], &["b"], &["a"]]);
+    Harness::new(RunningCount::new().words(input()))
+        .checkpoint_dir(&dir)
+        .run(3)
+        .unwrap();
+    // The header's format version (bytes 8..12, little endian) as the previous format wrote
+    // it; the checksum covers only the payload.
+    let file = dir.join("checkpoint-3000");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&file, bytes).unwrap();
+    let err = Harness::new(RunningCount::new().words(input()))
+        .checkpoint_dir(&dir)
+        .run(1)
+        .unwrap_err();
+    assert!(matches!(err, Error::CheckpointUnreadable { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("checkpoint-3000")
+            && text.contains("checkpoint format version 1; this build reads version 2 only")
+            && text.contains("move the checkpoint directory away to start afresh"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn tv17_a_checkpointing_pipeline_needs_a_checkpoint_directory() {
     let err = StreamingContext::new()
         .start(RunningCount::new().words(words(&[])))

@@ -434,17 +434,23 @@ impl<O> Out<O> {
     }
 }
 
-/// The key groups' partitions merged partition by partition, in group order.
+/// The key groups' records merged into a batch.
 fn merge<O>(groups: Vec<Out<O>>, partitions: usize) -> Batch<O> {
+    merge_partitions(groups.into_iter().map(|g| g.parts).collect(), partitions)
+}
+
+/// The key groups' partitions (`partitions` each) merged partition by partition, in group
+/// order.
+pub(crate) fn merge_partitions<O>(groups: Vec<Vec<Vec<O>>>, partitions: usize) -> Batch<O> {
     let mut sizes = vec![0; partitions];
-    for group in &groups {
-        for (p, part) in group.parts.iter().enumerate() {
+    for parts in &groups {
+        for (p, part) in parts.iter().enumerate() {
             sizes[p] += part.len();
         }
     }
     let mut merged: Vec<Vec<O>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for group in groups {
-        for (p, part) in group.parts.into_iter().enumerate() {
+    for parts in groups {
+        for (p, part) in parts.into_iter().enumerate() {
             merged[p].extend(part);
         }
     }

@@ -26,7 +26,13 @@ fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
 }
 
 fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
-    let (rt, state, sink, marker) = (call.rt(), &call.state, &call.sinks[0], &markers[0]);
+    let (rt, ctx, state, sink, marker) = (
+        call.rt(),
+        call.ctx(),
+        &call.state,
+        &call.sinks[0],
+        &markers[0],
+    );
     let (user_f, partitions, out) = (
         call.arg("function"),
         call.default_partitions(),
@@ -35,7 +41,7 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
     StageCode {
         sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::group_by_key::sink(&#marker, 1);),
         ingest: quote_spanned!(call.span=>
-            let #out = #state.update(#rt::ops::group_by_key::groups(#sink), &mut (#user_f), #partitions);
+            let #out = #state.update(#ctx.workers(), #sink, &(#user_f), #partitions);
         ),
         batch: quote!(#out),
     }

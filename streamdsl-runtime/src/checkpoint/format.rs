@@ -1,13 +1,17 @@
 //! The checkpoint file format.
 
 use crate::inputs::InputPosition;
+use crate::workers::KEY_GROUPS;
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 8] = b"SDSCKPT\0";
 pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// Version of the file format; a file of another version is refused, not misread.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 keeps keyed state per key group (see the crate docs' "Workers") and records the
+/// number of key groups; version 1 kept one table per operator.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What is wrong with the bytes of a file that should be a checkpoint: the file is skipped
 /// for an older checkpoint, or, if none is readable, named in
@@ -25,7 +29,11 @@ pub enum DecodeError {
     #[error("not a streamdsl checkpoint (bad magic bytes)")]
     BadMagic,
     /// The file has another format version (written by another streamdsl).
-    #[error("format version {version}, but this build reads version {FORMAT_VERSION}")]
+    #[error(
+        "written by another streamdsl build (checkpoint format version {version}; this build reads \
+         version {FORMAT_VERSION} only): resume it with the build that wrote it, or move the \
+         checkpoint directory away to start afresh"
+    )]
     Version {
         /// The file's version.
         version: u32,
@@ -44,6 +52,12 @@ pub enum DecodeError {
     /// The checksum matches but the metadata does not decode.
     #[error("corrupt: its metadata does not decode")]
     Metadata(#[source] postcard::Error),
+    /// Its keyed state is split into another number of key groups than this build's.
+    #[error("its state is in {found} key groups, this build's in {KEY_GROUPS}")]
+    KeyGroups {
+        /// The file's number of key groups.
+        found: u32,
+    },
 }
 
 /// What a checkpoint holds.
@@ -68,6 +82,7 @@ pub struct CheckpointData {
 #[derive(Serialize, Deserialize)]
 struct Meta {
     pipeline: String,
+    key_groups: u32,
     fingerprint: Vec<String>,
     zero_time: i64,
     batch_time: i64,
@@ -79,6 +94,7 @@ impl CheckpointData {
     pub fn encode(&self) -> Vec<u8> {
         let meta = Meta {
             pipeline: self.pipeline.clone(),
+            key_groups: KEY_GROUPS as u32,
             fingerprint: self.fingerprint.clone(),
             zero_time: self.zero_time,
             batch_time: self.batch_time,
@@ -138,6 +154,11 @@ impl CheckpointData {
         }
         let (meta, state): (Meta, &[u8]) =
             postcard::take_from_bytes(payload).map_err(DecodeError::Metadata)?;
+        if meta.key_groups as usize != KEY_GROUPS {
+            return Err(DecodeError::KeyGroups {
+                found: meta.key_groups,
+            });
+        }
         Ok(CheckpointData {
             pipeline: meta.pipeline,
             fingerprint: meta.fingerprint,

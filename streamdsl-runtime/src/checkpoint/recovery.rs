@@ -302,7 +302,7 @@ mod tests {
                         ("checkpoint-3000", "corrupt: checksum mismatch".to_owned()),
                         (
                             "checkpoint-2000",
-                            "truncated: payload of 32 bytes, header says 33".to_owned()
+                            "truncated: payload of 34 bytes, header says 35".to_owned()
                         ),
                     ]
                 );

@@ -3,7 +3,7 @@
 
 use super::Marker;
 use crate::Batch;
-use crate::keyed::{Fold, Key, KeyMap, KeyValue, key_map};
+use crate::keyed::{Fold, Key, KeyValue};
 use crate::workers::{ByKey, Grouped};
 
 /// Keeps a key's values in arrival order (also the sides of the joins and of `cogroup`).
@@ -50,17 +50,4 @@ where
     T: KeyValue<Key: Key + Send, Value: Send>,
 {
     sink.finish(|key, values| Some((key, values)))
-}
-
-/// The values per key (for `update_state_by_key`) in one table: the key groups in order,
-/// each in hash order.
-pub fn groups<T>(sink: Grouping<T>) -> KeyMap<T::Key, Vec<T::Value>>
-where
-    T: KeyValue<Key: Key>,
-{
-    let mut all = key_map();
-    for table in sink.into_tables() {
-        all.extend(table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs)));
-    }
-    all
 }

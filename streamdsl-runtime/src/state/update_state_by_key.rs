@@ -1,34 +1,46 @@
 //! State of `update_state_by_key(f)`.
 
 use crate::Batch;
-use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
+use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
+use crate::ops::group_by_key::Grouping;
+use crate::workers::{KEY_GROUPS, key_group, map_parallel, merge_partitions};
 use serde::{Deserialize, Serialize};
+use std::hash::BuildHasher;
 
 /// For records `R = (K, S)`: the state of every key.
 ///
 /// Each batch, `f(values, state)` is called for every key that has state or new values (spec
 /// 6.1): keys with state but no new values get an empty `Vec`. `Some(s)` keeps `s`, `None`
 /// removes the key. The stream's batch is then every `(key, state)`.
+///
+/// The states are kept per key group (see the crate docs' "Workers"): the groups are updated
+/// in parallel, each by the same code, and checkpointed group by group. `f` is called from
+/// several workers at once, so it must be `Fn + Sync`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "R::Key: Serialize + Key, R::Value: Serialize",
     deserialize = "R::Key: Deserialize<'de> + Key, R::Value: Deserialize<'de>"
 ))]
 pub struct UpdateStateByKey<R: KeyValue> {
-    states: KeyMap<R::Key, R::Value>,
+    /// The states of each key group's keys, [`KEY_GROUPS`] tables.
+    groups: Vec<KeyMap<R::Key, R::Value>>,
 }
 
 impl<R: KeyValue> Default for UpdateStateByKey<R> {
     fn default() -> Self {
-        UpdateStateByKey { states: key_map() }
+        UpdateStateByKey {
+            groups: std::iter::repeat_with(key_map).take(KEY_GROUPS).collect(),
+        }
     }
 }
 
 impl<K: Key, S, R: KeyValue<Key = K, Value = S>> super::InitialState for UpdateStateByKey<R> {
     type Item = (K, S);
     fn set_initial(&mut self, initial: impl IntoIterator<Item = (K, S)>) {
+        let hasher = fixed_state();
         for (k, s) in initial {
-            self.states.entry(k).or_insert(s);
+            let group = key_group(hasher.hash_one(&k));
+            self.groups[group].entry(k).or_insert(s);
         }
     }
 }
@@ -39,50 +51,97 @@ where
     K: Key + Clone,
     S: Clone,
 {
-    /// The state of every key.
-    pub fn states(&self) -> &KeyMap<K, S> {
-        &self.states
+    /// The state of every key (key group by key group).
+    pub fn states<'a>(&'a self) -> impl Iterator<Item = (&'a K, &'a S)>
+    where
+        K: 'a,
+        S: 'a,
+    {
+        self.groups.iter().flatten()
     }
 
-    /// Applies one batch's values, grouped by key.
+    /// Applies one batch's values, grouped by key, on up to `workers` threads (a key group
+    /// each at a time).
     #[doc(hidden)]
-    pub fn update<V>(
+    pub fn update<T, F>(
         &mut self,
-        mut new_values: KeyMap<K, Vec<V>>,
-        f: &mut impl FnMut(Vec<V>, Option<S>) -> Option<S>,
+        workers: usize,
+        new_values: Grouping<T>,
+        f: &F,
         partitions: usize,
-    ) -> Batch<(K, S)> {
-        let mut next: KeyMap<K, S> = key_map();
-        for (k, s) in std::mem::take(&mut self.states) {
-            let values = new_values.remove(&k).unwrap_or_default();
-            if let Some(s) = f(values, Some(s)) {
-                next.insert(k, s);
+    ) -> Batch<(K, S)>
+    where
+        T: KeyValue<Key = K>,
+        T::Value: Send,
+        K: Send,
+        S: Send,
+        F: Fn(Vec<T::Value>, Option<S>) -> Option<S> + crate::ops::Shareable,
+    {
+        let work: Vec<_> = self
+            .groups
+            .iter_mut()
+            .zip(new_values.into_tables())
+            .collect();
+        let groups = map_parallel(workers, work, |(states, new_values)| {
+            let new_values = new_values
+                .into_sorted()
+                .into_iter()
+                .map(|(k, _, vs)| (k, vs))
+                .collect();
+            update_group(states, new_values, f);
+            // In hash order: a table's own order depends on its history (a restored table
+            // was built in another order than the one it was checkpointed from).
+            let hasher = fixed_state();
+            let mut keyed: Vec<(u64, &K, &S)> = states
+                .iter()
+                .map(|(k, s)| (hasher.hash_one(k), k, s))
+                .collect();
+            keyed.sort_unstable_by_key(|e| e.0);
+            let mut parts: Vec<Vec<(K, S)>> = (0..partitions.max(1)).map(|_| Vec::new()).collect();
+            for (hash, k, s) in keyed {
+                let p = crate::keyed::partition_of(hash, parts.len());
+                parts[p].push((k.clone(), s.clone()));
             }
-        }
-        for (k, values) in new_values {
-            if let Some(s) = f(values, None) {
-                next.insert(k, s);
-            }
-        }
-        self.states = next;
-        hash_partition(
-            self.states.iter().map(|(k, s)| (k.clone(), s.clone())),
-            |(k, _)| k,
-            partitions,
-        )
+            parts
+        });
+        merge_partitions(groups, partitions.max(1))
     }
+}
+
+/// One key group's update: `f` for every key with state, then for every new key.
+fn update_group<K: Key, S, V>(
+    states: &mut KeyMap<K, S>,
+    mut new_values: KeyMap<K, Vec<V>>,
+    f: &impl Fn(Vec<V>, Option<S>) -> Option<S>,
+) {
+    let mut next: KeyMap<K, S> = key_map();
+    for (k, s) in std::mem::take(states) {
+        let values = new_values.remove(&k).unwrap_or_default();
+        if let Some(s) = f(values, Some(s)) {
+            next.insert(k, s);
+        }
+    }
+    for (k, values) in new_values {
+        if let Some(s) = f(values, None) {
+            next.insert(k, s);
+        }
+    }
+    *states = next;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn values(batch: &[&'static str]) -> KeyMap<&'static str, Vec<u64>> {
-        let mut m: KeyMap<&str, Vec<u64>> = key_map();
+    use crate::Sink;
+    use crate::ops::Marker;
+
+    fn values(batch: &[&'static str]) -> Grouping<(&'static str, u64)> {
+        let mut sink = crate::ops::group_by_key::sink(&Marker::<(&str, u64)>::new(), 1);
         for w in batch {
-            m.entry(w).or_default().push(1);
+            sink.push((*w, 1));
         }
-        m
+        sink
     }
 
     fn sorted(b: Batch<(&'static str, u64)>) -> Vec<(&'static str, u64)> {
@@ -94,25 +153,25 @@ mod tests {
     #[test]
     fn tv14_every_key_is_visited_every_batch() {
         let mut st = UpdateStateByKey::<(&str, u64)>::default();
-        let calls = std::cell::RefCell::new(Vec::new());
-        let mut f = |vs: Vec<u64>, s: Option<u64>| {
-            calls.borrow_mut().push((vs.len(), s));
+        let calls = std::sync::Mutex::new(Vec::new());
+        let f = |vs: Vec<u64>, s: Option<u64>| {
+            calls.lock().unwrap().push((vs.len(), s));
             Some(vs.iter().sum::<u64>() + s.unwrap_or(0))
         };
         assert_eq!(
-            sorted(st.update(values(&["a", "b", "a"]), &mut f, 1)),
+            sorted(st.update(2, values(&["a", "b", "a"]), &f, 1)),
             [("a", 2), ("b", 1)]
         );
         assert_eq!(
-            sorted(st.update(values(&["b"]), &mut f, 1)),
+            sorted(st.update(2, values(&["b"]), &f, 1)),
             [("a", 2), ("b", 2)]
         );
-        let before = calls.borrow().len();
+        let before = calls.lock().unwrap().len();
         assert_eq!(
-            sorted(st.update(values(&[]), &mut f, 1)),
+            sorted(st.update(2, values(&[]), &f, 1)),
             [("a", 2), ("b", 2)]
         );
-        let mut at_3000 = calls.borrow()[before..].to_vec();
+        let mut at_3000 = calls.lock().unwrap()[before..].to_vec();
         at_3000.sort();
         assert_eq!(
             at_3000,
@@ -124,24 +183,24 @@ mod tests {
     #[test]
     fn tv15_none_removes() {
         let mut st = UpdateStateByKey::<(&str, u64)>::default();
-        let mut f = |vs: Vec<u64>, s: Option<u64>| {
+        let f = |vs: Vec<u64>, s: Option<u64>| {
             (!vs.is_empty()).then(|| vs.iter().sum::<u64>() + s.unwrap_or(0))
         };
         assert_eq!(
-            sorted(st.update(values(&["a", "b", "a"]), &mut f, 1)),
+            sorted(st.update(2, values(&["a", "b", "a"]), &f, 1)),
             [("a", 2), ("b", 1)]
         );
-        assert_eq!(sorted(st.update(values(&["b"]), &mut f, 1)), [("b", 2)]);
-        assert_eq!(sorted(st.update(values(&[]), &mut f, 1)), []);
+        assert_eq!(sorted(st.update(2, values(&["b"]), &f, 1)), [("b", 2)]);
+        assert_eq!(sorted(st.update(2, values(&[]), &f, 1)), []);
     }
 
     #[test]
     fn tv16_initial_state() {
         let mut st = UpdateStateByKey::<(&str, u64)>::default();
         super::super::InitialState::set_initial(&mut st, [("a", 10), ("a", 99)]);
-        let mut f = |vs: Vec<u64>, s: Option<u64>| Some(vs.iter().sum::<u64>() + s.unwrap_or(0));
+        let f = |vs: Vec<u64>, s: Option<u64>| Some(vs.iter().sum::<u64>() + s.unwrap_or(0));
         assert_eq!(
-            sorted(st.update(values(&["b"]), &mut f, 1)),
+            sorted(st.update(2, values(&["b"]), &f, 1)),
             [("a", 10), ("b", 1)]
         );
     }
