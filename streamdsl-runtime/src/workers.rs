@@ -64,6 +64,15 @@ pub(crate) fn default_workers() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The workers for a step over `records` records: one below [`PARALLEL_MIN_RECORDS`].
+pub(crate) fn workers_for(workers: usize, records: usize) -> usize {
+    if records < parallel_min_records().max(2) {
+        1
+    } else {
+        workers
+    }
+}
+
 /// The key group of a key's hash. The bits are the table hash's middle ones: hashbrown takes
 /// the bucket from the low bits and the tag from the top seven, so keys of one group still
 /// spread over their group's table.
@@ -154,7 +163,7 @@ pub fn each_partition<S, P, B>(
 {
     let partitions: Vec<P> = partitions.collect();
     let total: usize = partitions.iter().map(Piece::len).sum();
-    if workers <= 1 || total < parallel_min_records().max(2) {
+    if workers_for(workers, total) <= 1 {
         for piece in partitions {
             body(sink, piece, true);
         }
@@ -362,6 +371,25 @@ where
         self.groups.into_iter()
     }
 
+    /// `make(key, acc)` of every key, per key group (each in hash order): what a keyed state
+    /// takes in group by group.
+    pub fn into_group_records<O, M>(mut self, make: M) -> Vec<Vec<O>>
+    where
+        K: Send,
+        A: Send,
+        O: Send,
+        M: Fn(K, A) -> Option<O> + Sync,
+    {
+        self.apply_pending();
+        map_parallel(self.workers, self.groups, |table| {
+            table
+                .into_sorted()
+                .into_iter()
+                .filter_map(|(key, _, acc)| make(key, acc))
+                .collect()
+        })
+    }
+
     /// The batch of `make(key, acc)` for every key, the key groups finished in parallel, each
     /// in hash order, partitioned by key hash.
     pub fn finish<O, M>(mut self, make: M) -> Batch<O>
@@ -437,6 +465,27 @@ impl<O> Out<O> {
 /// The key groups' records merged into a batch.
 fn merge<O>(groups: Vec<Out<O>>, partitions: usize) -> Batch<O> {
     merge_partitions(groups.into_iter().map(|g| g.parts).collect(), partitions)
+}
+
+/// One key group's `(key, value)` records in the hash order of their keys, in `partitions`
+/// partitions by key hash: a table's own order depends on its history (a table restored from a
+/// checkpoint was built in another order than the one it was saved from), this order does not.
+pub(crate) fn in_hash_order<K: Hash, V>(
+    records: Vec<(K, V)>,
+    partitions: usize,
+) -> Vec<Vec<(K, V)>> {
+    let hasher = fixed_state();
+    let mut hashed: Vec<(u64, (K, V))> = records
+        .into_iter()
+        .map(|r| (hasher.hash_one(&r.0), r))
+        .collect();
+    hashed.sort_unstable_by_key(|e| e.0);
+    let mut parts: Vec<Vec<(K, V)>> = (0..partitions.max(1)).map(|_| Vec::new()).collect();
+    let n = parts.len();
+    for (hash, record) in hashed {
+        parts[partition_of(hash, n)].push(record);
+    }
+    parts
 }
 
 /// The key groups' partitions (`partitions` each) merged partition by partition, in group

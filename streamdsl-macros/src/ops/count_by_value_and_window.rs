@@ -37,13 +37,14 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
         ),
         ingest: quote_spanned!(call.span=>
             #state.ingest_with_inverse(
+                #ctx.workers(),
                 #ctx.time(),
                 #window,
-                #rt::ops::count_by_value::finish(#sink),
-                &mut |a: u64, b: u64| a + b,
-                &mut |a: u64, b: u64| a - b,
+                #rt::ops::count_by_value::panes(#sink),
+                &|a: u64, b: u64| a + b,
+                &|a: u64, b: u64| a - b,
             );
         ),
-        batch: quote_spanned!(call.span=> #state.emit_running(&mut |_: &_| true, #partitions)),
+        batch: quote_spanned!(call.span=> #state.emit_running(#ctx.workers(), &|_: &_| true, #partitions)),
     }
 }

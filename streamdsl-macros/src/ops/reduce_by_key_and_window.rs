@@ -43,31 +43,34 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
         call.default_partitions(),
     );
     let inverse = call.arg("inverse").map(|user_g| {
-        quote_spanned!(call.span=> let mut #g = #rt::ops::reduce_by_key::check_values(&#marker, #user_g);)
+        quote_spanned!(call.span=> let #g = #rt::ops::reduce_by_key::check_values(&#marker, #user_g);)
     });
     let filter = match call.arg("filter") {
         Some(user_h) => quote_spanned!(call.span=>
-            let mut #h = #rt::ops::reduce_by_key::check_filter(&#marker, #user_h);
+            let #h = #rt::ops::reduce_by_key::check_filter(&#marker, #user_h);
         ),
         None => quote_spanned!(call.span=>
-            let mut #h = #rt::ops::reduce_by_key::keep_all(&#marker);
+            let #h = #rt::ops::reduce_by_key::keep_all(&#marker);
         ),
     };
-    let reduced = quote_spanned!(call.span=> #rt::ops::reduce_by_key::finish(#sink));
+    let (panes, workers) = (
+        quote_spanned!(call.span=> #rt::ops::reduce_by_key::panes(#sink)),
+        quote_spanned!(call.span=> #ctx.workers()),
+    );
     let (ingest, batch) = if inverse.is_some() {
         (
-            quote_spanned!(call.span=> #state.ingest_with_inverse(#ctx.time(), #window, #reduced, &mut #f, &mut #g);),
-            quote_spanned!(call.span=> #state.emit_running(&mut #h, #partitions)),
+            quote_spanned!(call.span=> #state.ingest_with_inverse(#workers, #ctx.time(), #window, #panes, &#f, &#g);),
+            quote_spanned!(call.span=> #state.emit_running(#workers, &#h, #partitions)),
         )
     } else {
         (
-            quote_spanned!(call.span=> #state.ingest(#ctx.time(), #window, #reduced);),
-            quote_spanned!(call.span=> #state.emit(&mut #f, &mut #h, #partitions)),
+            quote_spanned!(call.span=> #state.ingest(#workers, #ctx.time(), #window, #panes);),
+            quote_spanned!(call.span=> #state.emit(#workers, &#f, &#h, #partitions)),
         )
     };
     StageCode {
         sinks: quote_spanned! {call.span=>
-            let mut #f = #rt::ops::reduce_by_key::check_values(&#marker, #user_f);
+            let #f = #rt::ops::reduce_by_key::check_values(&#marker, #user_f);
             #inverse
             #filter
             let mut #sink = #rt::ops::reduce_by_key::sink(&#marker, &#f, 1);

@@ -32,6 +32,11 @@ pub fn sink<T: Key>(_: &Marker<T>, partitions: usize) -> Counter<T> {
     Grouped::new(Tally, partitions)
 }
 
+/// The `(value, count)` records of each key group (for `count_by_value_and_window`).
+pub fn panes<T: Key + Send>(sink: Counter<T>) -> Vec<Vec<(T, u64)>> {
+    sink.into_group_records(|value, count| Some((value, count)))
+}
+
 pub fn finish<T: Key + Send>(sink: Counter<T>) -> Batch<(T, u64)> {
     sink.finish(|value, count| Some((value, count)))
 }

@@ -70,16 +70,29 @@ where
     f
 }
 
-/// Checks a filter of the stream's `(key, value)` records.
+/// Checks a filter of the stream's `(key, value)` records; it runs on the workers.
 #[inline(always)]
-pub fn check_filter<T: KeyValue, F: FnMut(&(T::Key, T::Value)) -> bool>(_: &Marker<T>, f: F) -> F {
+pub fn check_filter<T, F>(_: &Marker<T>, f: F) -> F
+where
+    T: KeyValue,
+    F: Fn(&(T::Key, T::Value)) -> bool + super::Shareable,
+{
     f
 }
 
 /// The filter that keeps every record.
 #[inline(always)]
-pub fn keep_all<T: KeyValue>(_: &Marker<T>) -> impl FnMut(&(T::Key, T::Value)) -> bool {
+pub fn keep_all<T: KeyValue>(_: &Marker<T>) -> impl Fn(&(T::Key, T::Value)) -> bool + Sync {
     |_| true
+}
+
+/// The `(key, reduced value)` records of each key group (for `reduce_by_key_and_window`).
+pub fn panes<T, F>(sink: Reducer<'_, T, F>) -> Vec<Vec<(T::Key, T::Value)>>
+where
+    T: KeyValue<Key: Key + Send, Value: Send>,
+    F: Fn(T::Value, T::Value) -> T::Value + Sync,
+{
+    sink.into_group_records(|key, value| value.map(|v| (key, v)))
 }
 
 /// The batch of `(key, reduced value)`, hash-partitioned by key.

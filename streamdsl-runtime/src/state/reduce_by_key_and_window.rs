@@ -3,6 +3,7 @@
 
 use super::expire;
 use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
+use crate::workers::{KEY_GROUPS, in_hash_order, map_parallel, merge_partitions, workers_for};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -18,21 +19,41 @@ use std::collections::VecDeque;
 /// path keeps keys whose value fell to the identity (`(k, 0)` for counts) for ever unless a
 /// filter removes them (PySpark only when window ≥ 5 × slide), which makes state grow without
 /// bound.
+///
+/// Kept per key group (see the crate docs' "Workers"): each batch's groups are taken in and
+/// emitted in parallel, by the same code, and checkpointed group by group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "R::Key: Serialize + Key, R::Value: Serialize",
     deserialize = "R::Key: Deserialize<'de> + Key, R::Value: Deserialize<'de>"
 ))]
 pub struct ReduceByKeyAndWindow<R: KeyValue> {
-    panes: VecDeque<(i64, Vec<(R::Key, R::Value)>)>,
-    running: KeyMap<R::Key, (R::Value, u32)>,
+    /// [`KEY_GROUPS`] windows, one per key group.
+    groups: Vec<WindowGroup<R::Key, R::Value>>,
+}
+
+/// One key group's window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "K: Serialize + Key, V: Serialize",
+    deserialize = "K: Deserialize<'de> + Key, V: Deserialize<'de>"
+))]
+struct WindowGroup<K, V> {
+    /// The reduced batches in the window, oldest first, with their times.
+    panes: VecDeque<(i64, Vec<(K, V)>)>,
+    /// With an inverse: each key's value over the window and its number of batches.
+    running: KeyMap<K, (V, u32)>,
 }
 
 impl<R: KeyValue> Default for ReduceByKeyAndWindow<R> {
     fn default() -> Self {
         ReduceByKeyAndWindow {
-            panes: VecDeque::new(),
-            running: key_map(),
+            groups: std::iter::repeat_with(|| WindowGroup {
+                panes: VecDeque::new(),
+                running: key_map(),
+            })
+            .take(KEY_GROUPS)
+            .collect(),
         }
     }
 }
@@ -40,24 +61,90 @@ impl<R: KeyValue> Default for ReduceByKeyAndWindow<R> {
 impl<K, V, R> ReduceByKeyAndWindow<R>
 where
     R: KeyValue<Key = K, Value = V>,
-    K: Key + Clone,
-    V: Clone,
+    K: Key + Clone + Send + Sync,
+    V: Clone + Send + Sync,
 {
-    /// Adds the parent's batch at `time`, already reduced by key.
+    /// Takes in a batch reduced by key, one pane per key group (without an inverse).
     #[doc(hidden)]
-    pub fn ingest(&mut self, time: Time, window_ms: i64, reduced: Batch<(K, V)>) {
-        self.panes.push_back((time.millis(), reduced.into_vec()));
-        expire(&mut self.panes, time.millis(), window_ms, drop);
+    pub fn ingest(&mut self, workers: usize, time: Time, window_ms: i64, panes: Vec<Vec<(K, V)>>) {
+        let workers = workers_for(workers, panes.iter().map(Vec::len).sum());
+        let work: Vec<_> = self.groups.iter_mut().zip(panes).collect();
+        map_parallel(workers, work, |(group, pane)| {
+            group.panes.push_back((time.millis(), pane));
+            expire(&mut group.panes, time.millis(), window_ms, drop);
+        });
     }
 
-    /// The window's per-key reduction, recomputed from its batches, filtered.
+    /// The window's value of every key, recomputed from its panes with `f`.
     #[doc(hidden)]
     pub fn emit(
         &self,
-        f: &mut impl FnMut(V, V) -> V,
-        filter: &mut impl FnMut(&(K, V)) -> bool,
+        workers: usize,
+        f: &(impl Fn(V, V) -> V + Sync),
+        filter: &(impl Fn(&(K, V)) -> bool + Sync),
         partitions: usize,
     ) -> Batch<(K, V)> {
+        let records = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.panes)
+            .map(|(_, p)| p.len());
+        let workers = workers_for(workers, records.sum());
+        // Rebuilt from the panes, whose order a checkpoint keeps: no sort needed.
+        let groups = map_parallel(workers, self.groups.iter().collect(), |group| {
+            let window = group.window(f).into_iter().filter(filter);
+            hash_partition(window, |(k, _)| k, partitions)
+                .into_partitions()
+                .collect()
+        });
+        merge_partitions(groups, partitions)
+    }
+
+    /// Takes in a batch reduced by key, one pane per key group: its values are added to the
+    /// running values with `f`, and those of the batch leaving the window taken out with
+    /// `inverse`.
+    #[doc(hidden)]
+    pub fn ingest_with_inverse(
+        &mut self,
+        workers: usize,
+        time: Time,
+        window_ms: i64,
+        panes: Vec<Vec<(K, V)>>,
+        f: &(impl Fn(V, V) -> V + Sync),
+        inverse: &(impl Fn(V, V) -> V + Sync),
+    ) {
+        let workers = workers_for(workers, panes.iter().map(Vec::len).sum());
+        let work: Vec<_> = self.groups.iter_mut().zip(panes).collect();
+        map_parallel(workers, work, |(group, pane)| {
+            group.slide(time.millis(), window_ms, pane, f, inverse)
+        });
+    }
+
+    /// The running value of every key in the window.
+    #[doc(hidden)]
+    pub fn emit_running(
+        &self,
+        workers: usize,
+        filter: &(impl Fn(&(K, V)) -> bool + Sync),
+        partitions: usize,
+    ) -> Batch<(K, V)> {
+        let workers = workers_for(workers, self.groups.iter().map(|g| g.running.len()).sum());
+        let groups = map_parallel(workers, self.groups.iter().collect(), |group| {
+            let records = group
+                .running
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), v.clone()))
+                .filter(filter)
+                .collect();
+            in_hash_order(records, partitions)
+        });
+        merge_partitions(groups, partitions)
+    }
+}
+
+impl<K: Key + Clone, V: Clone> WindowGroup<K, V> {
+    /// Every key's value over the panes, combined with `f`.
+    fn window(&self, f: &impl Fn(V, V) -> V) -> Vec<(K, V)> {
         let mut window: KeyMap<K, V> = key_map();
         for (_, pane) in &self.panes {
             for (k, v) in pane {
@@ -72,24 +159,18 @@ where
                 }
             }
         }
-        hash_partition(
-            window.into_iter().filter(|r| filter(r)),
-            |(k, _)| k,
-            partitions,
-        )
+        window.into_iter().collect()
     }
 
-    /// As [`ingest`](Self::ingest), keeping the running values with `f` and `inverse`.
-    #[doc(hidden)]
-    pub fn ingest_with_inverse(
+    /// Adds `pane` to the running values and takes out the panes leaving the window.
+    fn slide(
         &mut self,
-        time: Time,
+        time_ms: i64,
         window_ms: i64,
-        reduced: Batch<(K, V)>,
-        f: &mut impl FnMut(V, V) -> V,
-        inverse: &mut impl FnMut(V, V) -> V,
+        pane: Vec<(K, V)>,
+        f: &impl Fn(V, V) -> V,
+        inverse: &impl Fn(V, V) -> V,
     ) {
-        let pane = reduced.into_vec();
         for (k, v) in &pane {
             match self.running.get_mut(k) {
                 Some((acc, batches)) => {
@@ -102,9 +183,9 @@ where
                 }
             }
         }
-        self.panes.push_back((time.millis(), pane));
+        self.panes.push_back((time_ms, pane));
         let running = &mut self.running;
-        expire(&mut self.panes, time.millis(), window_ms, |old| {
+        expire(&mut self.panes, time_ms, window_ms, |old| {
             for (k, v) in old {
                 if let Some((acc, batches)) = running.get_mut(&k) {
                     *batches -= 1;
@@ -118,26 +199,24 @@ where
             }
         });
     }
-
-    /// The running per-key values, filtered.
-    #[doc(hidden)]
-    pub fn emit_running(
-        &self,
-        filter: &mut impl FnMut(&(K, V)) -> bool,
-        partitions: usize,
-    ) -> Batch<(K, V)> {
-        let records = self
-            .running
-            .iter()
-            .map(|(k, (v, _))| (k.clone(), v.clone()))
-            .filter(|r| filter(r));
-        hash_partition(records, |(k, _)| k, partitions)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyed::fixed_state;
+    use crate::workers::key_group;
+    use std::hash::{BuildHasher, Hash};
+
+    /// A batch reduced by key as the window takes it: one pane per key group.
+    fn panes<K: Hash, V>(batch: Vec<(K, V)>) -> Vec<Vec<(K, V)>> {
+        let mut groups: Vec<Vec<(K, V)>> = (0..KEY_GROUPS).map(|_| Vec::new()).collect();
+        let hasher = fixed_state();
+        for record in batch {
+            groups[key_group(hasher.hash_one(&record.0))].push(record);
+        }
+        groups
+    }
 
     fn t(k: i64) -> Time {
         Time::from_millis(k * 1000)
@@ -153,18 +232,12 @@ mod tests {
     #[test]
     fn inverse_drops_keys_with_no_data_in_the_window() {
         let mut w = ReduceByKeyAndWindow::<(&str, i64)>::default();
-        let (mut add, mut sub, mut all) = (|a, b| a + b, |a, b| a - b, |_: &(&str, i64)| true);
+        let (add, sub, all) = (|a, b| a + b, |a, b| a - b, |_: &(&str, i64)| true);
         let input = [vec![("a", 1)], vec![("b", 1)], vec![], vec![], vec![]];
         let mut out = Vec::new();
         for (k, batch) in input.into_iter().enumerate() {
-            w.ingest_with_inverse(
-                t(k as i64 + 1),
-                2000,
-                Batch::from(batch),
-                &mut add,
-                &mut sub,
-            );
-            out.push(sorted(w.emit_running(&mut all, 1)));
+            w.ingest_with_inverse(2, t(k as i64 + 1), 2000, panes(batch), &add, &sub);
+            out.push(sorted(w.emit_running(2, &all, 1)));
         }
         assert_eq!(
             out,
@@ -177,7 +250,7 @@ mod tests {
             ]
         );
         assert!(
-            w.running.is_empty(),
+            w.groups.iter().all(|g| g.running.is_empty()),
             "no state is kept for keys that left the window"
         );
     }
@@ -186,7 +259,7 @@ mod tests {
     #[test]
     fn tv13_without_inverse() {
         let mut w = ReduceByKeyAndWindow::<(&str, i64)>::default();
-        let (mut add, mut all) = (|a, b| a + b, |_: &(&str, i64)| true);
+        let (add, all) = (|a, b| a + b, |_: &(&str, i64)| true);
         let input = [
             vec![("a", 3)],
             vec![("b", 5)],
@@ -196,8 +269,8 @@ mod tests {
         ];
         let mut out = Vec::new();
         for (k, batch) in input.into_iter().enumerate() {
-            w.ingest(t(k as i64 + 1), 2000, Batch::from(batch));
-            out.push(sorted(w.emit(&mut add, &mut all, 2)));
+            w.ingest(2, t(k as i64 + 1), 2000, panes(batch));
+            out.push(sorted(w.emit(2, &add, &all, 2)));
         }
         assert_eq!(
             out,
@@ -218,7 +291,7 @@ mod tests {
             ReduceByKeyAndWindow::<(u8, i64)>::default(),
             ReduceByKeyAndWindow::<(u8, i64)>::default(),
         );
-        let (mut add, mut sub, mut all) = (|a, b| a + b, |a, b| a - b, |_: &(u8, i64)| true);
+        let (add, sub, all) = (|a, b| a + b, |a, b| a - b, |_: &(u8, i64)| true);
         let mut seed = 7u64;
         for k in 1..200 {
             let batch: Vec<(u8, i64)> = (0..(k % 5))
@@ -233,17 +306,12 @@ mod tests {
             for (key, v) in batch {
                 *reduced.entry(key).or_insert(0) += v;
             }
-            let reduced: Batch<(u8, i64)> = reduced.into_iter().collect();
-            inv.ingest_with_inverse(
-                Time::from_millis(k * 1000),
-                7000,
-                reduced.clone(),
-                &mut add,
-                &mut sub,
-            );
-            plain.ingest(Time::from_millis(k * 1000), 7000, reduced);
-            let mut a = inv.emit_running(&mut all, 1).into_vec();
-            let mut b = plain.emit(&mut add, &mut all, 1).into_vec();
+            let reduced: Vec<(u8, i64)> = reduced.into_iter().collect();
+            let time = Time::from_millis(k * 1000);
+            inv.ingest_with_inverse(2, time, 7000, panes(reduced.clone()), &add, &sub);
+            plain.ingest(2, time, 7000, panes(reduced));
+            let mut a = inv.emit_running(2, &all, 1).into_vec();
+            let mut b = plain.emit(2, &add, &all, 1).into_vec();
             a.sort();
             b.sort();
             assert_eq!(a, b, "batch {k}");

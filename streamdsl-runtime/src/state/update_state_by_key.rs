@@ -3,7 +3,9 @@
 use crate::Batch;
 use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, key_group, map_parallel, merge_partitions};
+use crate::workers::{
+    KEY_GROUPS, in_hash_order, key_group, map_parallel, merge_partitions, workers_for,
+};
 use serde::{Deserialize, Serialize};
 use std::hash::BuildHasher;
 
@@ -77,11 +79,13 @@ where
         S: Send,
         F: Fn(Vec<T::Value>, Option<S>) -> Option<S> + crate::ops::Shareable,
     {
-        let work: Vec<_> = self
-            .groups
-            .iter_mut()
-            .zip(new_values.into_tables())
-            .collect();
+        let tables: Vec<_> = new_values.into_tables().collect();
+        let states: usize = self.groups.iter().map(KeyMap::len).sum();
+        let workers = workers_for(
+            workers,
+            states + tables.iter().map(|t| t.len()).sum::<usize>(),
+        );
+        let work: Vec<_> = self.groups.iter_mut().zip(tables).collect();
         let groups = map_parallel(workers, work, |(states, new_values)| {
             let new_values = new_values
                 .into_sorted()
@@ -89,20 +93,8 @@ where
                 .map(|(k, _, vs)| (k, vs))
                 .collect();
             update_group(states, new_values, f);
-            // In hash order: a table's own order depends on its history (a restored table
-            // was built in another order than the one it was checkpointed from).
-            let hasher = fixed_state();
-            let mut keyed: Vec<(u64, &K, &S)> = states
-                .iter()
-                .map(|(k, s)| (hasher.hash_one(k), k, s))
-                .collect();
-            keyed.sort_unstable_by_key(|e| e.0);
-            let mut parts: Vec<Vec<(K, S)>> = (0..partitions.max(1)).map(|_| Vec::new()).collect();
-            for (hash, k, s) in keyed {
-                let p = crate::keyed::partition_of(hash, parts.len());
-                parts[p].push((k.clone(), s.clone()));
-            }
-            parts
+            let records = states.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
+            in_hash_order(records, partitions)
         });
         merge_partitions(groups, partitions.max(1))
     }
