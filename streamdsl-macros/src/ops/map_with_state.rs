@@ -61,11 +61,10 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
         None => quote!(::core::option::Option::None),
     };
     StageCode {
-        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::pairs::sink(&#marker);),
+        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::group_by_key::sink(&#marker, 1);),
         ingest: quote_spanned!(call.span=>
-            let mut #out = ::std::vec::Vec::new();
-            #state.apply(#ctx.time(), #rt::ops::pairs::finish(#sink), &mut (#user_f), #timeout, &mut #out);
+            let #out = #state.apply(#ctx.workers(), #ctx.time(), #sink, &(#user_f), #timeout);
         ),
-        batch: quote_spanned!(call.span=> #rt::Batch::from(#out)),
+        batch: quote!(#out),
     }
 }

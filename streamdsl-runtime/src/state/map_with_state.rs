@@ -1,8 +1,13 @@
 //! State of `map_with_state(f[, timeout])`, and the `State` handle its function gets.
 
-use crate::keyed::{Key, KeyMap, hash_partition, key_map};
+use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
+use crate::ops::group_by_key::Grouping;
+use crate::workers::{
+    KEY_GROUPS, in_hash_order, key_group, map_parallel, merge_partitions, workers_for,
+};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
+use std::hash::BuildHasher;
 
 /// The state of every key, with the time it was last touched.
 ///
@@ -12,18 +17,26 @@ use serde::{Deserialize, Serialize};
 /// for longer than it are then called once with `None` and `state.is_timing_out()`, and
 /// removed. Timeouts are evaluated every batch; Spark evaluates them only on checkpoint batches
 /// (every tenth by default), so its timeouts come up to ten batches late.
+///
+/// The states are kept per key group (see the crate docs' "Workers"): the groups are
+/// processed in parallel, a key's records in arrival order, and the output holds each group's
+/// keys in hash order (timeouts after the records). `f` is called from several workers at
+/// once, so it must be `Fn + Sync`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "K: Serialize + Key, S: Serialize",
     deserialize = "K: Deserialize<'de> + Key, S: Deserialize<'de>"
 ))]
 pub struct MapWithState<K, S> {
-    states: KeyMap<K, (S, i64)>,
+    /// Each key group's states with their touch times, [`KEY_GROUPS`] tables.
+    groups: Vec<KeyMap<K, (S, i64)>>,
 }
 
 impl<K, S> Default for MapWithState<K, S> {
     fn default() -> Self {
-        MapWithState { states: key_map() }
+        MapWithState {
+            groups: std::iter::repeat_with(key_map).take(KEY_GROUPS).collect(),
+        }
     }
 }
 
@@ -70,66 +83,108 @@ const NOT_TOUCHED: i64 = i64::MAX;
 impl<K: Key, S> super::InitialState for MapWithState<K, S> {
     type Item = (K, S);
     fn set_initial(&mut self, initial: impl IntoIterator<Item = (K, S)>) {
+        let hasher = fixed_state();
         for (k, s) in initial {
-            self.states.entry(k).or_insert((s, NOT_TOUCHED));
+            let group = key_group(hasher.hash_one(&k));
+            self.groups[group].entry(k).or_insert((s, NOT_TOUCHED));
         }
     }
 }
 
-impl<K: Key + Clone, S: Clone> MapWithState<K, S> {
-    /// Calls `f` for each record, then times idle keys out.
+impl<K: Key + Clone + Send + Sync, S: Clone + Send + Sync> MapWithState<K, S> {
+    /// Calls `f` for each record, then times idle keys out; on up to `workers` threads, a key
+    /// group each at a time.
     #[doc(hidden)]
-    pub fn apply<V, M>(
+    pub fn apply<T, M, F>(
         &mut self,
+        workers: usize,
         time: Time,
-        records: impl IntoIterator<Item = (K, V)>,
-        f: &mut impl FnMut(&K, Option<V>, &mut State<S>) -> M,
+        records: Grouping<T>,
+        f: &F,
         timeout_ms: Option<i64>,
-        out: &mut Vec<M>,
-    ) {
-        let now = time.millis();
-        for (k, v) in records {
-            let mut state = State {
-                value: self.states.remove(&k).map(|(s, _)| s),
-                timing_out: false,
-            };
-            out.push(f(&k, Some(v), &mut state));
-            if let Some(s) = state.value {
-                self.states.insert(k, (s, now));
-            }
-        }
-        if let Some(timeout) = timeout_ms {
-            for (_, touched) in self.states.values_mut() {
-                if *touched == NOT_TOUCHED {
-                    *touched = now;
-                }
-            }
-            let idle: Vec<K> = self
-                .states
-                .iter()
-                .filter(|(_, (_, touched))| *touched < now - timeout)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in idle {
-                if let Some((s, _)) = self.states.remove(&k) {
-                    let mut state = State {
-                        value: Some(s),
-                        timing_out: true,
-                    };
-                    out.push(f(&k, None, &mut state));
-                }
-            }
-        }
+    ) -> Batch<M>
+    where
+        T: KeyValue<Key = K, Value: Send>,
+        M: Send,
+        F: Fn(&K, Option<T::Value>, &mut State<S>) -> M + crate::ops::Shareable,
+    {
+        let tables: Vec<_> = records.into_tables().collect();
+        let states: usize = self.groups.iter().map(KeyMap::len).sum();
+        let workers = workers_for(
+            workers,
+            states + tables.iter().map(|t| t.len()).sum::<usize>(),
+        );
+        let work: Vec<_> = self.groups.iter_mut().zip(tables).collect();
+        let outputs = map_parallel(workers, work, |(states, records)| {
+            let records = records.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
+            apply_group(states, records, f, time.millis(), timeout_ms)
+        });
+        Batch::from(outputs.into_iter().flatten().collect::<Vec<M>>())
     }
 
     /// Every `(key, state)` (Spark's `stateSnapshots`).
     pub fn snapshot(&self, partitions: usize) -> Batch<(K, S)> {
-        hash_partition(
-            self.states.iter().map(|(k, (s, _))| (k.clone(), s.clone())),
-            |(k, _)| k,
-            partitions,
-        )
+        let groups = self
+            .groups
+            .iter()
+            .map(|states| {
+                let records = states
+                    .iter()
+                    .map(|(k, (s, _))| (k.clone(), s.clone()))
+                    .collect();
+                in_hash_order(records, partitions)
+            })
+            .collect();
+        merge_partitions(groups, partitions.max(1))
     }
+}
+
+/// One key group's batch: `f` for each record of each key, then the timeouts of idle keys
+/// (in hash order: the table's own order depends on its history).
+fn apply_group<K: Key + Clone, S, V, M>(
+    states: &mut KeyMap<K, (S, i64)>,
+    records: impl Iterator<Item = (K, Vec<V>)>,
+    f: &impl Fn(&K, Option<V>, &mut State<S>) -> M,
+    now: i64,
+    timeout_ms: Option<i64>,
+) -> Vec<M> {
+    let mut out = Vec::new();
+    for (k, values) in records {
+        let mut state = State {
+            value: states.remove(&k).map(|(s, _)| s),
+            timing_out: false,
+        };
+        for v in values {
+            out.push(f(&k, Some(v), &mut state));
+        }
+        if let Some(s) = state.value {
+            states.insert(k, (s, now));
+        }
+    }
+    if let Some(timeout) = timeout_ms {
+        for (_, touched) in states.values_mut() {
+            if *touched == NOT_TOUCHED {
+                *touched = now;
+            }
+        }
+        let hasher = fixed_state();
+        let mut idle: Vec<(u64, K)> = states
+            .iter()
+            .filter(|(_, (_, touched))| *touched < now - timeout)
+            .map(|(k, _)| (hasher.hash_one(k), k.clone()))
+            .collect();
+        idle.sort_unstable_by_key(|e| e.0);
+        for (_, k) in idle {
+            if let Some((s, _)) = states.remove(&k) {
+                let mut state = State {
+                    value: Some(s),
+                    timing_out: true,
+                };
+                out.push(f(&k, None, &mut state));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -140,21 +195,30 @@ mod tests {
         Time::from_millis(k * 1000)
     }
 
+    /// A batch of records as the state takes it, grouped by key.
+    fn grouped(records: Vec<(&'static str, i64)>) -> Grouping<(&'static str, i64)> {
+        use crate::Sink;
+        let marker = crate::ops::Marker::<(&str, i64)>::new();
+        let mut sink = crate::ops::group_by_key::sink(&marker, 1);
+        for r in records {
+            sink.push(r);
+        }
+        sink
+    }
+
     /// TV18.
     #[test]
     fn per_record_calls_and_snapshots() {
         let mut st = MapWithState::<&str, i64>::default();
-        let mut f = |k: &&'static str, v: Option<i64>, s: &mut State<i64>| {
+        let f = |k: &&'static str, v: Option<i64>, s: &mut State<i64>| {
             let sum = v.unwrap_or(0) + s.get().copied().unwrap_or(0);
             s.update(sum);
             (*k, sum)
         };
-        let mut out = Vec::new();
-        st.apply(t(1), [("a", 1), ("a", 2)], &mut f, None, &mut out);
-        assert_eq!(out, [("a", 1), ("a", 3)]);
-        out.clear();
-        st.apply(t(2), [("b", 5)], &mut f, None, &mut out);
-        assert_eq!(out, [("b", 5)]);
+        let out = st.apply(2, t(1), grouped(vec![("a", 1), ("a", 2)]), &f, None);
+        assert_eq!(out.into_vec(), [("a", 1), ("a", 3)]);
+        let out = st.apply(2, t(2), grouped(vec![("b", 5)]), &f, None);
+        assert_eq!(out.into_vec(), [("b", 5)]);
         let mut snap = st.snapshot(1).into_vec();
         snap.sort();
         assert_eq!(snap, [("a", 3), ("b", 5)]);
@@ -165,7 +229,7 @@ mod tests {
     #[test]
     fn timeouts_every_batch() {
         let mut st = MapWithState::<&str, i64>::default();
-        let mut f = |k: &&'static str, v: Option<i64>, s: &mut State<i64>| {
+        let f = |k: &&'static str, v: Option<i64>, s: &mut State<i64>| {
             if s.is_timing_out() {
                 (*k, "timeout")
             } else {
@@ -175,10 +239,9 @@ mod tests {
         };
         let mut outputs = Vec::new();
         for k in 1..=6 {
-            let mut out = Vec::new();
             let records: Vec<(&str, i64)> = if k == 1 { vec![("a", 1)] } else { vec![] };
-            st.apply(t(k), records, &mut f, Some(2000), &mut out);
-            outputs.push(out);
+            let out = st.apply(2, t(k), grouped(records), &f, Some(2000));
+            outputs.push(out.into_vec());
         }
         assert_eq!(outputs[0], [("a", "data")]);
         assert!(outputs[1].is_empty() && outputs[2].is_empty());
