@@ -2,9 +2,7 @@
 
 use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{
-    KEY_GROUPS, in_hash_order, key_group, map_parallel, merge_partitions, workers_for,
-};
+use crate::workers::{KEY_GROUPS, in_hash_order, key_group, merge_partitions};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
 use std::hash::BuildHasher;
@@ -108,17 +106,12 @@ impl<K: Key + Clone + Send + Sync, S: Clone + Send + Sync> MapWithState<K, S> {
         M: Send,
         F: Fn(&K, Option<T::Value>, &mut State<S>) -> M + crate::ops::Shareable,
     {
-        let tables: Vec<_> = records.into_tables().collect();
-        let states: usize = self.groups.iter().map(KeyMap::len).sum();
-        let workers = workers_for(
+        let outputs = super::by_key_group(
             workers,
-            states + tables.iter().map(|t| t.len()).sum::<usize>(),
+            &mut self.groups,
+            records.into_tables(),
+            |states, records| apply_group(states, records, f, time.millis(), timeout_ms),
         );
-        let work: Vec<_> = self.groups.iter_mut().zip(tables).collect();
-        let outputs = map_parallel(workers, work, |(states, records)| {
-            let records = records.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
-            apply_group(states, records, f, time.millis(), timeout_ms)
-        });
         Batch::from(outputs.into_iter().flatten().collect::<Vec<M>>())
     }
 
@@ -143,7 +136,7 @@ impl<K: Key + Clone + Send + Sync, S: Clone + Send + Sync> MapWithState<K, S> {
 /// (in hash order: the table's own order depends on its history).
 fn apply_group<K: Key + Clone, S, V, M>(
     states: &mut KeyMap<K, (S, i64)>,
-    records: impl Iterator<Item = (K, Vec<V>)>,
+    records: Vec<(K, Vec<V>)>,
     f: &impl Fn(&K, Option<V>, &mut State<S>) -> M,
     now: i64,
     timeout_ms: Option<i64>,

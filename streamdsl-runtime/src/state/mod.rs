@@ -29,7 +29,34 @@ pub use reduce_by_window::ReduceByWindow;
 pub use update_state_by_key::UpdateStateByKey;
 pub use window::Window;
 
+use crate::keyed::{KeyMap, KeyTable};
+use crate::workers::{map_parallel, workers_for};
 use std::collections::VecDeque;
+
+/// Runs `step` on each key group's state with the group's batch, `(key, values)` in hash
+/// order, the groups in parallel when there is enough to do: how the keyed states take in a
+/// batch.
+pub(crate) fn by_key_group<K, X, V, R>(
+    workers: usize,
+    states: &mut [KeyMap<K, X>],
+    batch: impl Iterator<Item = KeyTable<K, Vec<V>>>,
+    step: impl Fn(&mut KeyMap<K, X>, Vec<(K, Vec<V>)>) -> R + Sync,
+) -> Vec<R>
+where
+    K: Eq + Send,
+    X: Send,
+    V: Send,
+    R: Send,
+{
+    let tables: Vec<_> = batch.collect();
+    let records = states.iter().map(KeyMap::len).sum::<usize>()
+        + tables.iter().map(KeyTable::len).sum::<usize>();
+    let work: Vec<_> = states.iter_mut().zip(tables).collect();
+    map_parallel(workers_for(workers, records), work, |(state, table)| {
+        let batch = table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
+        step(state, batch.collect())
+    })
+}
 
 /// A state that can be set before the first batch (Spark's `initialRDD`): what the generated
 /// `initial_<name>(pairs)` builder method of a pipeline calls.

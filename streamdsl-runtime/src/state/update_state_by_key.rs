@@ -3,9 +3,7 @@
 use crate::Batch;
 use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{
-    KEY_GROUPS, in_hash_order, key_group, map_parallel, merge_partitions, workers_for,
-};
+use crate::workers::{KEY_GROUPS, in_hash_order, key_group, merge_partitions};
 use serde::{Deserialize, Serialize};
 use std::hash::BuildHasher;
 
@@ -79,23 +77,16 @@ where
         S: Send,
         F: Fn(Vec<T::Value>, Option<S>) -> Option<S> + crate::ops::Shareable,
     {
-        let tables: Vec<_> = new_values.into_tables().collect();
-        let states: usize = self.groups.iter().map(KeyMap::len).sum();
-        let workers = workers_for(
+        let groups = super::by_key_group(
             workers,
-            states + tables.iter().map(|t| t.len()).sum::<usize>(),
+            &mut self.groups,
+            new_values.into_tables(),
+            |states, new_values| {
+                update_group(states, new_values.into_iter().collect(), f);
+                let records = states.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
+                in_hash_order(records, partitions)
+            },
         );
-        let work: Vec<_> = self.groups.iter_mut().zip(tables).collect();
-        let groups = map_parallel(workers, work, |(states, new_values)| {
-            let new_values = new_values
-                .into_sorted()
-                .into_iter()
-                .map(|(k, _, vs)| (k, vs))
-                .collect();
-            update_group(states, new_values, f);
-            let records = states.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
-            in_hash_order(records, partitions)
-        });
         merge_partitions(groups, partitions.max(1))
     }
 }
