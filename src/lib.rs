@@ -187,12 +187,12 @@
 //! A batch runs on [`StreamingContext::workers`] threads (default: one per core, or the
 //! `STREAMDSL_WORKERS` environment variable). Each worker runs the same fused loop on its
 //! share of the batch; keyed operators hash keys into 128 fixed key groups, each with its own
-//! table, merged group by group. `update_state_by_key`, `map_with_state`,
-//! `reduce_by_key_and_window` and `count_by_value_and_window` keep their state per key group,
-//! update the groups in parallel and checkpoint them group by group, so a checkpoint restores
-//! on any worker count; the other windows' updates, `transform` and the outputs run on the
-//! driver thread after the loops, in declaration order, as Spark runs a `foreachRDD` body on
-//! the driver. For a given input, every stream's records in every batch, and `pprint`'s
+//! table, merged group by group. Every keyed stateful operator (`update_state_by_key`,
+//! `map_with_state`, `reduce_by_key_and_window`, `count_by_value_and_window`,
+//! `group_by_key_and_window`) keeps its state per key group, updates the groups in parallel
+//! and checkpoints them group by group, so a checkpoint restores on any worker count; the
+//! windows without keys, `transform` and the outputs run on the driver thread after the loops,
+//! in declaration order, as Spark runs a `foreachRDD` body on the driver. For a given input, every stream's records in every batch, and `pprint`'s
 //! text, are the same for any worker count (keyed operators give their keys in key-hash
 //! order). Functions given to operators that run in the loops (`map`, `filter`, `flat_map`,
 //! `filter_map`, `map_values`, `flat_map_values`, `reduce`, `reduce_by_key`, `update_state_by_key`,

@@ -36,10 +36,10 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
         call.default_partitions(),
     );
     StageCode {
-        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::pairs::sink(&#marker);),
+        sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::group_by_key::sink(&#marker, 1);),
         ingest: quote_spanned!(call.span=>
-            #state.ingest(#ctx.time(), #window, #rt::ops::pairs::finish(#sink));
+            #state.ingest(#ctx.time(), #window, #sink);
         ),
-        batch: quote_spanned!(call.span=> #state.emit(#partitions)),
+        batch: quote_spanned!(call.span=> #state.emit(#ctx.workers(), #partitions)),
     }
 }

@@ -41,8 +41,6 @@ pub mod map;
 #[doc(hidden)]
 pub mod map_values;
 #[doc(hidden)]
-pub mod pairs;
-#[doc(hidden)]
 pub mod reduce;
 #[doc(hidden)]
 pub mod reduce_by_key;

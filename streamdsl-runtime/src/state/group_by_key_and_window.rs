@@ -1,7 +1,9 @@
 //! State of `group_by_key_and_window(w[, s])`.
 
 use super::expire;
-use crate::keyed::{Key, KeyMap, hash_partition, key_map};
+use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
+use crate::ops::group_by_key::Grouping;
+use crate::workers::{KEY_GROUPS, map_parallel, merge_partitions, workers_for};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -26,13 +28,17 @@ impl<K, V> GroupedRecord for (K, Vec<V>) {
     deserialize = "R::Key: Deserialize<'de>, R::Value: Deserialize<'de>"
 ))]
 pub struct GroupByKeyAndWindow<R: GroupedRecord> {
-    panes: VecDeque<(i64, Vec<(R::Key, R::Value)>)>,
+    /// Per key group ([`KEY_GROUPS`]), the window's batches with their times, oldest first:
+    /// each batch's values per key in arrival order, keys in hash order.
+    groups: Vec<VecDeque<(i64, Vec<(R::Key, Vec<R::Value>)>)>>,
 }
 
 impl<R: GroupedRecord> Default for GroupByKeyAndWindow<R> {
     fn default() -> Self {
         GroupByKeyAndWindow {
-            panes: VecDeque::new(),
+            groups: std::iter::repeat_with(VecDeque::new)
+                .take(KEY_GROUPS)
+                .collect(),
         }
     }
 }
@@ -40,23 +46,38 @@ impl<R: GroupedRecord> Default for GroupByKeyAndWindow<R> {
 impl<K, V, R> GroupByKeyAndWindow<R>
 where
     R: GroupedRecord<Key = K, Value = V>,
-    K: Key + Clone,
-    V: Clone,
+    K: Key + Clone + Send + Sync,
+    V: Clone + Send + Sync,
 {
-    /// Adds the parent's batch at `time`.
+    /// Adds the parent's batch at `time`, grouped by key, one pane per key group.
     #[doc(hidden)]
-    pub fn ingest(&mut self, time: Time, window_ms: i64, batch: Batch<(K, V)>) {
-        self.panes.push_back((time.millis(), batch.into_vec()));
-        expire(&mut self.panes, time.millis(), window_ms, drop);
+    pub fn ingest<T>(&mut self, time: Time, window_ms: i64, batch: Grouping<T>)
+    where
+        T: KeyValue<Key = K, Value = V>,
+    {
+        for (panes, table) in self.groups.iter_mut().zip(batch.into_tables()) {
+            let pane = table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
+            panes.push_back((time.millis(), pane.collect()));
+            expire(panes, time.millis(), window_ms, drop);
+        }
     }
 
-    /// The values of each key in the window, in time order.
+    /// The values of each key in the window, in time order; the key groups on up to `workers`
+    /// threads.
     #[doc(hidden)]
-    pub fn emit(&self, partitions: usize) -> Batch<(K, Vec<V>)> {
-        let mut groups: KeyMap<K, Vec<V>> = key_map();
-        for (k, v) in self.panes.iter().flat_map(|(_, pane)| pane) {
-            groups.entry_ref(k).or_default().push(v.clone());
-        }
-        hash_partition(groups, |(k, _)| k, partitions)
+    pub fn emit(&self, workers: usize, partitions: usize) -> Batch<(K, Vec<V>)> {
+        let records = self.groups.iter().flatten().map(|(_, pane)| pane.len());
+        let workers = workers_for(workers, records.sum());
+        // Rebuilt from the panes, whose order a checkpoint keeps: no sort needed.
+        let groups = map_parallel(workers, self.groups.iter().collect(), |panes| {
+            let mut window: KeyMap<K, Vec<V>> = key_map();
+            for (k, vs) in panes.iter().flat_map(|(_, pane)| pane) {
+                window.entry_ref(k).or_default().extend(vs.iter().cloned());
+            }
+            hash_partition(window, |(k, _)| k, partitions)
+                .into_partitions()
+                .collect()
+        });
+        merge_partitions(groups, partitions.max(1))
     }
 }
