@@ -42,12 +42,15 @@ pub const PARALLEL_MIN_RECORDS: usize = 4096;
 
 fn parallel_min_records() -> usize {
     static MIN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *MIN.get_or_init(|| {
-        std::env::var("STREAMDSL_PARALLEL_MIN_RECORDS")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(PARALLEL_MIN_RECORDS)
-    })
+    *MIN.get_or_init(|| env_count("STREAMDSL_PARALLEL_MIN_RECORDS").unwrap_or(PARALLEL_MIN_RECORDS))
+}
+
+/// The positive number in environment variable `name`, if it holds one.
+fn env_count(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
 }
 
 /// How many records a keyed sink sorts into its key groups' buffers before applying them to
@@ -57,10 +60,7 @@ pub const BUFFERED_RECORDS: usize = 16 * 1024;
 /// The worker count when none is set: `STREAMDSL_WORKERS` if it holds a positive number,
 /// else the available cores.
 pub(crate) fn default_workers() -> usize {
-    std::env::var("STREAMDSL_WORKERS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
+    env_count("STREAMDSL_WORKERS")
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
@@ -71,6 +71,11 @@ pub(crate) fn workers_for(workers: usize, records: usize) -> usize {
     } else {
         workers
     }
+}
+
+/// The key group of `key` (the tables' hasher).
+pub(crate) fn key_group_of<K: Hash + ?Sized>(key: &K) -> usize {
+    key_group(fixed_state().hash_one(key))
 }
 
 /// The key group of a key's hash. The bits are the table hash's middle ones: hashbrown takes
@@ -302,9 +307,9 @@ impl<T: Hash + Eq> Route<T> for ByRecord {
 
 /// A keyed sink: one [`KeyTable`] per key group, the values of each key folded by `F`.
 ///
-/// On one worker records go straight into the tables. On several, each worker's fork fills
-/// tables of its own (Spark's map-side combine) and joining merges them group by group, the
-/// groups in parallel; [`finish`](Self::finish) takes each group's entries in hash order, so the
+/// Records are buffered per key group and applied a group at a time ([`BUFFERED_RECORDS`]).
+/// On several workers each worker's fork fills tables of its own (Spark's map-side combine)
+/// and joining merges them group by group, the groups in parallel; [`finish`](Self::finish) takes each group's entries in hash order, so the
 /// batch is the same for any worker count (given, as Spark requires of `reduceByKey`, a
 /// function that is associative and commutative).
 #[doc(hidden)]
@@ -371,42 +376,42 @@ where
         self.groups.into_iter()
     }
 
+    /// `f` of every key group's table (buffered records applied), the groups in parallel.
+    fn map_tables<O: Send>(mut self, f: impl Fn(KeyTable<K, A>) -> O + Sync) -> Vec<O>
+    where
+        K: Send,
+        A: Send,
+    {
+        self.apply_pending();
+        map_parallel(self.workers, self.groups, f)
+    }
+
     /// `make(key, acc)` of every key, per key group (each in hash order): what a keyed state
     /// takes in group by group.
-    pub fn into_group_records<O, M>(mut self, make: M) -> Vec<Vec<O>>
+    pub fn into_group_records<O, M>(self, make: M) -> Vec<Vec<O>>
     where
         K: Send,
         A: Send,
         O: Send,
         M: Fn(K, A) -> Option<O> + Sync,
     {
-        self.apply_pending();
-        map_parallel(self.workers, self.groups, |table| {
-            table
-                .into_sorted()
-                .into_iter()
-                .filter_map(|(key, _, acc)| make(key, acc))
-                .collect()
-        })
+        self.map_tables(|table| made(table, &make).map(|(_, record)| record).collect())
     }
 
     /// The batch of `make(key, acc)` for every key, the key groups finished in parallel, each
     /// in hash order, partitioned by key hash.
-    pub fn finish<O, M>(mut self, make: M) -> Batch<O>
+    pub fn finish<O, M>(self, make: M) -> Batch<O>
     where
         K: Send,
         A: Send,
         O: Send,
         M: Fn(K, A) -> Option<O> + Sync,
     {
-        self.apply_pending();
         let partitions = self.partitions;
-        let groups = map_parallel(self.workers, self.groups, |table| {
+        let groups = self.map_tables(|table| {
             let mut out = Out::new(partitions);
-            for (key, hash, acc) in table.into_sorted() {
-                if let Some(record) = make(key, acc) {
-                    out.push(hash, record);
-                }
+            for (hash, record) in made(table, &make) {
+                out.push(hash, record);
             }
             out
         });
@@ -439,6 +444,17 @@ where
         });
         merge(groups, partitions)
     }
+}
+
+/// `make(key, acc)` of a table's keys in hash order, with the hashes.
+fn made<'m, K: Eq + 'm, A: 'm, O>(
+    table: KeyTable<K, A>,
+    make: &'m impl Fn(K, A) -> Option<O>,
+) -> impl Iterator<Item = (u64, O)> + 'm {
+    table
+        .into_sorted()
+        .into_iter()
+        .filter_map(move |(key, hash, acc)| Some((hash, make(key, acc)?)))
 }
 
 /// The records one key group gives, in the partitions of their keys' hashes.
@@ -480,12 +496,11 @@ pub(crate) fn in_hash_order<K: Hash, V>(
         .map(|r| (hasher.hash_one(&r.0), r))
         .collect();
     hashed.sort_unstable_by_key(|e| e.0);
-    let mut parts: Vec<Vec<(K, V)>> = (0..partitions.max(1)).map(|_| Vec::new()).collect();
-    let n = parts.len();
+    let mut out = Out::new(partitions.max(1));
     for (hash, record) in hashed {
-        parts[partition_of(hash, n)].push(record);
+        out.push(hash, record);
     }
-    parts
+    out.parts
 }
 
 /// The key groups' partitions (`partitions` each) merged partition by partition, in group

@@ -2,7 +2,7 @@
 
 use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, in_hash_order, key_group, merge_partitions};
+use crate::workers::{KEY_GROUPS, in_hash_order, key_group_of, merge_partitions};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
 use std::hash::BuildHasher;
@@ -81,10 +81,10 @@ const NOT_TOUCHED: i64 = i64::MAX;
 impl<K: Key, S> super::InitialState for MapWithState<K, S> {
     type Item = (K, S);
     fn set_initial(&mut self, initial: impl IntoIterator<Item = (K, S)>) {
-        let hasher = fixed_state();
         for (k, s) in initial {
-            let group = key_group(hasher.hash_one(&k));
-            self.groups[group].entry(k).or_insert((s, NOT_TOUCHED));
+            self.groups[key_group_of(&k)]
+                .entry(k)
+                .or_insert((s, NOT_TOUCHED));
         }
     }
 }

@@ -204,16 +204,14 @@ impl<K: Key + Clone, V: Clone> WindowGroup<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyed::fixed_state;
-    use crate::workers::key_group;
-    use std::hash::{BuildHasher, Hash};
+    use crate::workers::key_group_of;
+    use std::hash::Hash;
 
     /// A batch reduced by key as the window takes it: one pane per key group.
     fn panes<K: Hash, V>(batch: Vec<(K, V)>) -> Vec<Vec<(K, V)>> {
         let mut groups: Vec<Vec<(K, V)>> = (0..KEY_GROUPS).map(|_| Vec::new()).collect();
-        let hasher = fixed_state();
         for record in batch {
-            groups[key_group(hasher.hash_one(&record.0))].push(record);
+            groups[key_group_of(&record.0)].push(record);
         }
         groups
     }

@@ -1,11 +1,10 @@
 //! State of `update_state_by_key(f)`.
 
 use crate::Batch;
-use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
+use crate::keyed::{Key, KeyMap, KeyValue, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, in_hash_order, key_group, merge_partitions};
+use crate::workers::{KEY_GROUPS, in_hash_order, key_group_of, merge_partitions};
 use serde::{Deserialize, Serialize};
-use std::hash::BuildHasher;
 
 /// For records `R = (K, S)`: the state of every key.
 ///
@@ -37,10 +36,8 @@ impl<R: KeyValue> Default for UpdateStateByKey<R> {
 impl<K: Key, S, R: KeyValue<Key = K, Value = S>> super::InitialState for UpdateStateByKey<R> {
     type Item = (K, S);
     fn set_initial(&mut self, initial: impl IntoIterator<Item = (K, S)>) {
-        let hasher = fixed_state();
         for (k, s) in initial {
-            let group = key_group(hasher.hash_one(&k));
-            self.groups[group].entry(k).or_insert(s);
+            self.groups[key_group_of(&k)].entry(k).or_insert(s);
         }
     }
 }
