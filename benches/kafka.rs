@@ -78,7 +78,7 @@ const FETCH_QUEUE_BACKOFF_MS: &str = "10";
 /// Linux's `USER_HZ`: the unit of the times in `/proc/<pid>/stat` (fixed by the ABI).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// Word counts with the runtime's hasher and seeds (`streamdsl::keyed::fixed_state`), so both
+/// Word counts with the runtime's hasher and seeds (`streamdsl::keyed::key_hasher`), so both
 /// sides hash alike.
 type Counts = HashMap<String, u64, ahash::RandomState>;
 

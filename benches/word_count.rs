@@ -76,7 +76,7 @@ fn hand_written(lines: Vec<String>) -> usize {
     black_box(out.len())
 }
 
-/// The seeds of the runtime's tables (`streamdsl::keyed::fixed_state`): same hasher.
+/// The seeds of the runtime's tables (`streamdsl::keyed::key_hasher`): same hasher.
 fn table_hasher() -> ahash::RandomState {
     ahash::RandomState::with_seeds(
         0x243f_6a88_85a3_08d3,

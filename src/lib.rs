@@ -192,9 +192,15 @@
 //! `group_by_key_and_window`) keeps its state per key group, updates the groups in parallel
 //! and checkpoints them group by group, so a checkpoint restores on any worker count; the
 //! windows without keys, `transform` and the outputs run on the driver thread after the loops,
-//! in declaration order, as Spark runs a `foreachRDD` body on the driver. For a given input, every stream's records in every batch, and `pprint`'s
-//! text, are the same for any worker count (keyed operators give their keys in key-hash
-//! order). Functions given to operators that run in the loops (`map`, `filter`, `flat_map`,
+//! in declaration order, as Spark runs a `foreachRDD` body on the driver. For a given input,
+//! every stream's records in every batch, and `pprint`'s text, are the same for any worker
+//! count (keyed operators give their keys in key-hash order).
+//!
+//! Keys hash with seeds drawn at random per process, so keys from an untrusted source cannot
+//! be crafted to collide in a table (hash flooding). The key order of keyed outputs therefore
+//! differs from run to run (as PySpark's does across `PYTHONHASHSEED`s); set
+//! `STREAMDSL_HASH_SEED` to a number to fix it, e.g. to compare two runs line by line. A
+//! checkpoint restores under any seed: its keys are regrouped by the new process's hashes. Functions given to operators that run in the loops (`map`, `filter`, `flat_map`,
 //! `filter_map`, `map_values`, `flat_map_values`, `reduce`, `reduce_by_key`, `update_state_by_key`,
 //! `map_with_state`, and the functions and filter of `reduce_by_window`/`reduce_by_key_and_window`) are called from several threads at once, as
 //! Spark ships a function to every task: they must be `Fn + Sync`. Mutating captured state is

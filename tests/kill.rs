@@ -66,12 +66,12 @@ struct ChildRun {
     killed: bool,
 }
 
-/// How many workers the child runs on: `Inherit` keeps the test's environment
-/// (`STREAMDSL_WORKERS`); `Workers(n)` sets `n`, with every loop split across them.
-#[derive(Clone, Copy)]
-enum Workers {
-    Inherit,
-    Workers(usize),
+/// What the child's environment sets beyond the test's own: a worker count (with every loop
+/// split across them) and the hash seed of its tables.
+#[derive(Clone, Copy, Default)]
+struct ChildEnv {
+    workers: Option<usize>,
+    hash_seed: Option<u64>,
 }
 
 /// Runs the child on `dir`; with `crash_at` it kills itself there, with `kill_after` the
@@ -80,13 +80,16 @@ fn run_child(
     dir: &Path,
     crash_at: Option<&str>,
     kill_after: Option<usize>,
-    workers: Workers,
+    env: ChildEnv,
 ) -> ChildRun {
     let mut command = Command::new(std::env::current_exe().unwrap());
-    if let Workers::Workers(n) = workers {
+    if let Some(n) = env.workers {
         command
             .env("STREAMDSL_WORKERS", n.to_string())
             .env("STREAMDSL_PARALLEL_MIN_RECORDS", "2");
+    }
+    if let Some(seed) = env.hash_seed {
+        command.env("STREAMDSL_HASH_SEED", seed.to_string());
     }
     command
         .args(["child", "--exact", "--nocapture", "--test-threads", "1"])
@@ -180,19 +183,19 @@ fn text_outputs(dir: &Path, first: i64) -> (BTreeMap<i64, Vec<String>>, Vec<Stri
 }
 
 fn check_kill(name: &str, crash_at: Option<&str>, kill_after: Option<usize>) {
-    check_kill_on(name, crash_at, kill_after, [Workers::Inherit; 2]);
+    check_kill_on(name, crash_at, kill_after, [ChildEnv::default(); 2]);
 }
 
-/// As [`check_kill`], the killed child on `workers[0]` workers, the restarted one on
-/// `workers[1]`; the reference run inherits the test's environment.
+/// As [`check_kill`], the killed child in environment `envs[0]`, the restarted one in
+/// `envs[1]`; the reference run inherits the test's environment.
 fn check_kill_on(
     name: &str,
     crash_at: Option<&str>,
     kill_after: Option<usize>,
-    workers: [Workers; 2],
+    envs: [ChildEnv; 2],
 ) {
     let reference_dir = temp_dir(&format!("{name}-reference"));
-    let reference = run_child(&reference_dir, None, None, Workers::Inherit);
+    let reference = run_child(&reference_dir, None, None, ChildEnv::default());
     assert!(!reference.killed);
     let reference_first = reference.outputs.keys().next().unwrap().0;
     let reference = relative(&reference.outputs, reference_first);
@@ -203,10 +206,10 @@ fn check_kill_on(
     );
 
     let dir = temp_dir(name);
-    let crashed = run_child(&dir, crash_at, kill_after, workers[0]);
+    let crashed = run_child(&dir, crash_at, kill_after, envs[0]);
     assert!(crashed.killed, "the child was killed");
     let first = crashed.outputs.keys().next().map_or(i64::MAX, |k| k.0);
-    let restarted = run_child(&dir, None, None, workers[1]);
+    let restarted = run_child(&dir, None, None, envs[1]);
     assert!(!restarted.killed);
     let resumed = relative(
         &restarted.outputs,
@@ -264,12 +267,26 @@ fn killed_mid_run() {
 
 #[test]
 fn killed_on_two_workers_restarted_on_one_and_killed_on_one_restarted_on_four() {
-    use Workers::Workers as On;
-    check_kill_on("workers-2-to-1", None, Some(23), [On(2), On(1)]);
+    let on = |n| ChildEnv {
+        workers: Some(n),
+        hash_seed: None,
+    };
+    check_kill_on("workers-2-to-1", None, Some(23), [on(2), on(1)]);
     check_kill_on(
         "workers-1-to-4",
         Some("checkpoint-renamed:12"),
         None,
-        [On(1), On(4)],
+        [on(1), on(4)],
     );
+}
+
+/// Tables hash with per-process seeds: the restarted process hashes every key differently,
+/// and its restored state (running counts, window panes) must still find every key.
+#[test]
+fn killed_and_restarted_under_another_hash_seed() {
+    let seeded = |seed| ChildEnv {
+        workers: Some(2),
+        hash_seed: Some(seed),
+    };
+    check_kill_on("hash-seed", None, Some(31), [seeded(1), seeded(2)]);
 }

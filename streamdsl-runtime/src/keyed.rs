@@ -55,27 +55,49 @@ pub trait SharedRecord: Clone {}
 #[diagnostic::do_not_recommend]
 impl<T: Clone> SharedRecord for T {}
 
-/// The hasher of every keyed table and of hash partitioning: ahash with fixed seeds.
+/// The hasher of every keyed table and of hash partitioning: ahash with per-process random
+/// seeds, so keys an adversary picks cannot be crafted to collide in a table (hash flooding).
 ///
-/// Fixed seeds make batch contents and partition order reproducible across runs, as Spark's
-/// (Java `hashCode`, Python with a fixed `PYTHONHASHSEED`), so a batch recomputed after a
-/// restart yields the same output files, and a table read back from a checkpoint hashes as
-/// it did when written.
+/// All tables of a process share the seeds, so within a run every output is the same on any
+/// worker count. Across runs the order of keys in keyed outputs differs (as PySpark's across
+/// `PYTHONHASHSEED`s); set `STREAMDSL_HASH_SEED` to a number to fix the seeds, e.g. to compare
+/// two runs line by line. A table read back from a checkpoint is regrouped by this process's
+/// hashes (see [`crate::workers::KeyGroups`]), so a checkpoint restores under any seed.
 #[derive(Clone, Debug)]
-pub struct FixedState(ahash::RandomState);
+pub struct KeyHasher(ahash::RandomState);
 
-impl Default for FixedState {
+impl Default for KeyHasher {
     fn default() -> Self {
-        FixedState(ahash::RandomState::with_seeds(
-            0x243f_6a88_85a3_08d3,
-            0x1319_8a2e_0370_7344,
-            0xa409_3822_299f_31d0,
-            0x082e_fa98_ec4e_6c89,
-        ))
+        let [a, b, c, d] = *process_seeds();
+        KeyHasher(ahash::RandomState::with_seeds(a, b, c, d))
     }
 }
 
-impl BuildHasher for FixedState {
+/// The seeds of this process: from `STREAMDSL_HASH_SEED` if it holds a number, else random.
+fn process_seeds() -> &'static [u64; 4] {
+    static SEEDS: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let fixed = std::env::var("STREAMDSL_HASH_SEED").ok();
+        match fixed.and_then(|seed| seed.trim().parse::<u64>().ok()) {
+            Some(seed) => seeds_from(seed),
+            // std's `RandomState` draws its keys from the operating system once per process.
+            None => seeds_from(std::collections::hash_map::RandomState::new().hash_one(0u8)),
+        }
+    })
+}
+
+/// Four well-mixed seeds from one number (splitmix64).
+fn seeds_from(mut seed: u64) -> [u64; 4] {
+    std::array::from_fn(|_| {
+        seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+impl BuildHasher for KeyHasher {
     type Hasher = ahash::AHasher;
     #[inline(always)]
     fn build_hasher(&self) -> ahash::AHasher {
@@ -83,17 +105,17 @@ impl BuildHasher for FixedState {
     }
 }
 
-/// The [`FixedState`] every table uses.
-pub fn fixed_state() -> FixedState {
-    FixedState::default()
+/// The [`KeyHasher`] every table uses.
+pub fn key_hasher() -> KeyHasher {
+    KeyHasher::default()
 }
 
 /// A hash map with the fixed hasher.
-pub type KeyMap<K, V> = hashbrown::HashMap<K, V, FixedState>;
+pub type KeyMap<K, V> = hashbrown::HashMap<K, V, KeyHasher>;
 
 /// A new empty [`KeyMap`].
 pub fn key_map<K, V>() -> KeyMap<K, V> {
-    KeyMap::with_hasher(fixed_state())
+    KeyMap::with_hasher(key_hasher())
 }
 
 /// How a keyed table folds the values of one key (`reduce_by_key`'s function, a count, a
@@ -130,7 +152,7 @@ impl<K, A> Default for KeyTable<K, A> {
 }
 
 impl<K: Eq, A> KeyTable<K, A> {
-    /// Folds `value` into `key`'s entry (`hash` is the key's [`fixed_state`] hash).
+    /// Folds `value` into `key`'s entry (`hash` is the key's [`key_hasher`] hash).
     #[inline(always)]
     pub fn add<V, F: Fold<V, Acc = A>>(&mut self, fold: &F, hash: u64, key: K, value: V) {
         match self.table.find_mut(hash, |e| e.0 == key) {
@@ -203,7 +225,7 @@ pub fn hash_partition<K: Hash, R>(
     if n == 1 {
         return crate::Batch::from(records.into_iter().collect::<Vec<_>>());
     }
-    let state = fixed_state();
+    let state = key_hasher();
     let mut parts: Vec<Vec<R>> = (0..n).map(|_| Vec::new()).collect();
     for r in records {
         parts[partition_of(state.hash_one(key(&r)), n)].push(r);
@@ -214,6 +236,13 @@ pub fn hash_partition<K: Hash, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_differ_per_number_and_are_stable_for_one() {
+        assert_eq!(seeds_from(7), seeds_from(7));
+        assert_ne!(seeds_from(7), seeds_from(8));
+        assert_eq!(key_hasher().hash_one("k"), key_hasher().hash_one("k"));
+    }
 
     #[test]
     fn hash_partitioning_is_deterministic_and_complete() {

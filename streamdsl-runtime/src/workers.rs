@@ -26,7 +26,7 @@
 //! the cost (tens of microseconds per loop) applies only to loops over at least
 //! [`PARALLEL_MIN_RECORDS`] records.
 
-use crate::keyed::{FixedState, Fold, KeyTable, KeyValue, fixed_state, partition_of};
+use crate::keyed::{Fold, KeyHasher, KeyTable, KeyValue, key_hasher, partition_of};
 use crate::{Batch, EndPartition, Sink};
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
@@ -75,7 +75,7 @@ pub(crate) fn workers_for(workers: usize, records: usize) -> usize {
 
 /// The key group of `key` (the tables' hasher).
 pub(crate) fn key_group_of<K: Hash + ?Sized>(key: &K) -> usize {
-    key_group(fixed_state().hash_one(key))
+    key_group(key_hasher().hash_one(key))
 }
 
 /// The key group of a key's hash. The bits are the table hash's middle ones: hashbrown takes
@@ -264,7 +264,7 @@ pub trait Route<T> {
     type Key: Eq;
     type Value;
     /// The hash of the record's key with the tables' hasher.
-    fn hash(state: &FixedState, record: &T) -> u64;
+    fn hash(state: &KeyHasher, record: &T) -> u64;
     fn split(record: T) -> (Self::Key, Self::Value);
 }
 
@@ -279,7 +279,7 @@ where
     type Key = T::Key;
     type Value = T::Value;
     #[inline(always)]
-    fn hash(state: &FixedState, record: &T) -> u64 {
+    fn hash(state: &KeyHasher, record: &T) -> u64 {
         state.hash_one(record.key())
     }
     #[inline(always)]
@@ -296,7 +296,7 @@ impl<T: Hash + Eq> Route<T> for ByRecord {
     type Key = T;
     type Value = ();
     #[inline(always)]
-    fn hash(state: &FixedState, record: &T) -> u64 {
+    fn hash(state: &KeyHasher, record: &T) -> u64 {
         state.hash_one(record)
     }
     #[inline(always)]
@@ -321,7 +321,7 @@ pub struct Grouped<K, V, A, F, T, R> {
     fold: F,
     /// Partitions of the finished batch.
     partitions: usize,
-    hasher: FixedState,
+    hasher: KeyHasher,
     /// The workers that may finish the groups (set when forks were joined).
     workers: usize,
     records: PhantomData<fn(T) -> R>,
@@ -338,7 +338,7 @@ impl<K, V, A, F, T, R> Grouped<K, V, A, F, T, R> {
             buffered: 0,
             fold,
             partitions: partitions.max(1),
-            hasher: fixed_state(),
+            hasher: key_hasher(),
             workers: 1,
             records: PhantomData,
         }
@@ -490,7 +490,7 @@ pub(crate) fn in_hash_order<K: Hash, V>(
     records: Vec<(K, V)>,
     partitions: usize,
 ) -> Vec<Vec<(K, V)>> {
-    let hasher = fixed_state();
+    let hasher = key_hasher();
     let mut hashed: Vec<(u64, (K, V))> = records
         .into_iter()
         .map(|r| (hasher.hash_one(&r.0), r))

@@ -9,7 +9,7 @@
 use super::Marker;
 use super::group_by_key::Collect;
 use crate::Batch;
-use crate::keyed::{FixedState, Key, KeyTable, KeyValue};
+use crate::keyed::{Key, KeyHasher, KeyTable, KeyValue};
 use crate::workers::{Grouped, Out, Route};
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
@@ -44,7 +44,7 @@ where
     type Key = K;
     type Value = T::Value;
     #[inline(always)]
-    fn hash(state: &FixedState, record: &T) -> u64 {
+    fn hash(state: &KeyHasher, record: &T) -> u64 {
         state.hash_one(record.key())
     }
     #[inline(always)]

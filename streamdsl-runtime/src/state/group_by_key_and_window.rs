@@ -3,10 +3,9 @@
 use super::expire;
 use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, map_parallel, merge_partitions, workers_for};
+use crate::workers::{map_parallel, merge_partitions, workers_for};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// The record type of a grouped stream, `(K, Vec<V>)`: names the key and value types.
 pub trait GroupedRecord {
@@ -25,20 +24,18 @@ impl<K, V> GroupedRecord for (K, Vec<V>) {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "R::Key: Serialize, R::Value: Serialize",
-    deserialize = "R::Key: Deserialize<'de>, R::Value: Deserialize<'de>"
+    deserialize = "R::Key: Deserialize<'de> + Key, R::Value: Deserialize<'de>"
 ))]
 pub struct GroupByKeyAndWindow<R: GroupedRecord> {
-    /// Per key group ([`KEY_GROUPS`]), the window's batches with their times, oldest first:
+    /// Per key group, the window's batches with their times, oldest first:
     /// each batch's values per key in arrival order, keys in hash order.
-    groups: Vec<VecDeque<(i64, Vec<(R::Key, Vec<R::Value>)>)>>,
+    groups: super::KeyGroups<super::Panes<R::Key, Vec<R::Value>>>,
 }
 
 impl<R: GroupedRecord> Default for GroupByKeyAndWindow<R> {
     fn default() -> Self {
         GroupByKeyAndWindow {
-            groups: std::iter::repeat_with(VecDeque::new)
-                .take(KEY_GROUPS)
-                .collect(),
+            groups: super::KeyGroups::default(),
         }
     }
 }

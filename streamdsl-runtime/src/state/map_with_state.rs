@@ -1,8 +1,8 @@
 //! State of `map_with_state(f[, timeout])`, and the `State` handle its function gets.
 
-use crate::keyed::{Key, KeyMap, KeyValue, fixed_state, key_map};
+use crate::keyed::{Key, KeyMap, KeyValue, key_hasher};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, in_hash_order, key_group_of, merge_partitions};
+use crate::workers::{in_hash_order, key_group_of, merge_partitions};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
 use std::hash::BuildHasher;
@@ -26,14 +26,14 @@ use std::hash::BuildHasher;
     deserialize = "K: Deserialize<'de> + Key, S: Deserialize<'de>"
 ))]
 pub struct MapWithState<K, S> {
-    /// Each key group's states with their touch times, [`KEY_GROUPS`] tables.
-    groups: Vec<KeyMap<K, (S, i64)>>,
+    /// Each key group's states with their touch times, one table per key group.
+    groups: super::KeyGroups<KeyMap<K, (S, i64)>>,
 }
 
 impl<K, S> Default for MapWithState<K, S> {
     fn default() -> Self {
         MapWithState {
-            groups: std::iter::repeat_with(key_map).take(KEY_GROUPS).collect(),
+            groups: super::KeyGroups::default(),
         }
     }
 }
@@ -160,7 +160,7 @@ fn apply_group<K: Key + Clone, S, V, M>(
                 *touched = now;
             }
         }
-        let hasher = fixed_state();
+        let hasher = key_hasher();
         let mut idle: Vec<(u64, K)> = states
             .iter()
             .filter(|(_, (_, touched))| *touched < now - timeout)

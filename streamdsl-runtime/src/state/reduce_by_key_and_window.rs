@@ -1,12 +1,11 @@
 //! State of `reduce_by_key_and_window(f[, inverse], w[, s][, filter])` and
 //! `count_by_value_and_window(w[, s])`.
 
-use super::expire;
+use super::{Panes, Regroup, expire};
 use crate::keyed::{Key, KeyMap, KeyValue, hash_partition, key_map};
-use crate::workers::{KEY_GROUPS, in_hash_order, map_parallel, merge_partitions, workers_for};
+use crate::workers::{in_hash_order, map_parallel, merge_partitions, workers_for};
 use crate::{Batch, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// For records `R = (K, V)`: each batch's per-key reduction in the window and, with an
 /// inverse function, the window's running value per key with the number of batches in the
@@ -28,8 +27,8 @@ use std::collections::VecDeque;
     deserialize = "R::Key: Deserialize<'de> + Key, R::Value: Deserialize<'de>"
 ))]
 pub struct ReduceByKeyAndWindow<R: KeyValue> {
-    /// [`KEY_GROUPS`] windows, one per key group.
-    groups: Vec<WindowGroup<R::Key, R::Value>>,
+    /// One window per key group.
+    groups: super::KeyGroups<WindowGroup<R::Key, R::Value>>,
 }
 
 /// One key group's window.
@@ -40,20 +39,37 @@ pub struct ReduceByKeyAndWindow<R: KeyValue> {
 ))]
 struct WindowGroup<K, V> {
     /// The reduced batches in the window, oldest first, with their times.
-    panes: VecDeque<(i64, Vec<(K, V)>)>,
+    panes: Panes<K, V>,
     /// With an inverse: each key's value over the window and its number of batches.
     running: KeyMap<K, (V, u32)>,
+}
+
+impl<K, V> Default for WindowGroup<K, V> {
+    fn default() -> Self {
+        WindowGroup {
+            panes: Panes::new(),
+            running: key_map(),
+        }
+    }
+}
+
+impl<K: Key, V> Regroup for WindowGroup<K, V> {
+    fn regroup(read: Vec<Self>) -> Vec<Self> {
+        let (panes, running) = read.into_iter().map(|g| (g.panes, g.running)).unzip();
+        let panes = Panes::regroup(panes);
+        let running = KeyMap::regroup(running);
+        panes
+            .into_iter()
+            .zip(running)
+            .map(|(panes, running)| WindowGroup { panes, running })
+            .collect()
+    }
 }
 
 impl<R: KeyValue> Default for ReduceByKeyAndWindow<R> {
     fn default() -> Self {
         ReduceByKeyAndWindow {
-            groups: std::iter::repeat_with(|| WindowGroup {
-                panes: VecDeque::new(),
-                running: key_map(),
-            })
-            .take(KEY_GROUPS)
-            .collect(),
+            groups: super::KeyGroups::default(),
         }
     }
 }
@@ -204,7 +220,7 @@ impl<K: Key + Clone, V: Clone> WindowGroup<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workers::key_group_of;
+    use crate::workers::{KEY_GROUPS, key_group_of};
     use std::hash::Hash;
 
     /// A batch reduced by key as the window takes it: one pane per key group.

@@ -3,7 +3,7 @@
 use crate::Batch;
 use crate::keyed::{Key, KeyMap, KeyValue, key_map};
 use crate::ops::group_by_key::Grouping;
-use crate::workers::{KEY_GROUPS, in_hash_order, key_group_of, merge_partitions};
+use crate::workers::{in_hash_order, key_group_of, merge_partitions};
 use serde::{Deserialize, Serialize};
 
 /// For records `R = (K, S)`: the state of every key.
@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
     deserialize = "R::Key: Deserialize<'de> + Key, R::Value: Deserialize<'de>"
 ))]
 pub struct UpdateStateByKey<R: KeyValue> {
-    /// The states of each key group's keys, [`KEY_GROUPS`] tables.
-    groups: Vec<KeyMap<R::Key, R::Value>>,
+    /// The states of each key group's keys, one table per key group.
+    groups: super::KeyGroups<KeyMap<R::Key, R::Value>>,
 }
 
 impl<R: KeyValue> Default for UpdateStateByKey<R> {
     fn default() -> Self {
         UpdateStateByKey {
-            groups: std::iter::repeat_with(key_map).take(KEY_GROUPS).collect(),
+            groups: super::KeyGroups::default(),
         }
     }
 }
