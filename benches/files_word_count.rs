@@ -24,7 +24,7 @@ use streamdsl::prelude::*;
 use streamdsl::{ManualClock, StopMode, StreamingContext, Time};
 
 mod common;
-use common::{Completion, Progress, ZipfWords};
+use common::{Completion, Progress, ZipfWords, median};
 
 /// Bytes of text (lines plus their `'\n'`).
 const DATA_BYTES: usize = 100_000_000;
@@ -213,11 +213,6 @@ fn files_word_count(c: &mut Criterion) {
             times[side].push(streamdsl_run(&data, side + 1).as_secs_f64());
         }
     }
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let [one, two] = [median(&times[0]), median(&times[1])];
     eprintln!(
         "files_word_count streamdsl: 1 worker {:.1} MB/s, 2 workers {:.1} MB/s (median of {ROUNDS}); 2 workers vs 1: {:.3}x",

@@ -38,6 +38,8 @@ stream! {
 struct Args {
     /// The directory to watch.
     dir: PathBuf,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 fn main() -> streamdsl::Result<()> {
@@ -46,7 +48,6 @@ fn main() -> streamdsl::Result<()> {
         eprintln!("file_streaming: {} is not a directory", args.dir.display());
         std::process::exit(2);
     }
-    common::init_logging();
     let lines = text_file_stream(args.dir);
-    StreamingContext::new().run(FileWordCount::new().lines(lines))
+    args.ui.context().run(FileWordCount::new().lines(lines))
 }

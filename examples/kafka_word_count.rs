@@ -61,11 +61,12 @@ struct Args {
     /// `maxRatePerPartition`), so that a backlog drains in bounded batches.
     #[arg(long, value_name = "RECORDS")]
     max_rate_per_partition: Option<u64>,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    common::init_logging();
     let topics: Vec<&str> = args
         .topics
         .split(',')
@@ -81,10 +82,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| common::fresh_checkpoint_dir("kafka_word_count"));
     let pipeline = KafkaWordCount::new().messages(kafka_stream(config));
     // Until Ctrl-C or SIGTERM.
-    match StreamingContext::new()
-        .checkpoint_dir(checkpoint)
-        .run(pipeline)
-    {
+    match args.ui.context().checkpoint_dir(checkpoint).run(pipeline) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Display, not Debug: an unreachable broker or a missing topic reads as a sentence.

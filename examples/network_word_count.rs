@@ -36,11 +36,12 @@ struct Args {
     host: String,
     /// Port of the server (e.g. 9999).
     port: u16,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 fn main() -> streamdsl::Result<()> {
     let args = Args::parse();
-    common::init_logging();
     let lines = socket_text_stream(args.host, args.port);
-    StreamingContext::new().run(NetworkWordCount::new().lines(lines))
+    args.ui.context().run(NetworkWordCount::new().lines(lines))
 }

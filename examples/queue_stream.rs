@@ -8,6 +8,7 @@
 
 mod common;
 
+use clap::Parser;
 use streamdsl::prelude::*;
 
 stream! {
@@ -21,13 +22,20 @@ stream! {
     }
 }
 
+/// Options of the example.
+#[derive(Parser, Debug)]
+struct Args {
+    #[command(flatten)]
+    ui: common::Ui,
+}
+
 fn main() -> streamdsl::Result<()> {
-    common::init_logging();
+    let args = Args::parse();
     // Like the PySpark example's `sc.parallelize(range(1, 1001), 10)`: ten partitions a batch.
     let batches = (0..5).map(|_| {
         let numbers: Vec<i64> = (1..=1000).collect();
         Batch::from_partitions(numbers.chunks(100).map(<[i64]>::to_vec))
     });
     let pipeline = QueueStream::new().numbers(queue_stream(batches));
-    StreamingContext::new().run_until_finished(pipeline)
+    args.ui.context().run_until_finished(pipeline)
 }

@@ -45,6 +45,8 @@ struct Args {
     host: Option<String>,
     /// Port of the server (e.g. 9999).
     port: Option<u16>,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 /// One batch of lines per entry.
@@ -58,11 +60,12 @@ const BATCHES: &[&[&str]] = &[
 
 fn main() -> streamdsl::Result<()> {
     let args = Args::parse();
-    common::init_logging();
     let pipeline =
         StatefulWordCount::new().initial_running_counts([("hello".into(), 1), ("world".into(), 1)]);
-    let context =
-        StreamingContext::new().checkpoint_dir(common::fresh_checkpoint_dir("stateful_word_count"));
+    let context = args
+        .ui
+        .context()
+        .checkpoint_dir(common::fresh_checkpoint_dir("stateful_word_count"));
     if let (Some(host), Some(port)) = (args.host, args.port) {
         // Until Ctrl-C.
         return context.run(pipeline.lines(socket_text_stream(host, port)));

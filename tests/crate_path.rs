@@ -26,5 +26,5 @@ fn a_pipeline_through_a_renamed_crate_runs() {
         vec!["a".to_string()],
     ]);
     let run = Harness::new(Renamed::new().words(words)).run(2).unwrap();
-    assert_eq!(run.output(0).records_at(2000), ["(\"a\", 2)", "(\"b\", 1)"]);
+    assert_eq!(run.output(0).sorted_at(2000), ["(\"a\", 2)", "(\"b\", 1)"]);
 }

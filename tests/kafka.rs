@@ -85,7 +85,13 @@ mod with_kafka {
         let config = KafkaConfig::topics(&bootstrap, &group, [&topic])
             .max_rate_per_partition(2000)
             .fetch_timeout(Duration::from_secs(10));
-        let (seen, _) = run_until(config, 3000);
+        let (seen, metrics) = run_until(config, 3000);
+        let lag = metrics.input_gauge_per_batch("messages", "lag_records");
+        assert!(
+            lag.iter().any(|&l| l >= 400),
+            "the batches after the first leave records behind: {lag:?}"
+        );
+        assert_eq!(lag.last(), Some(&0), "none left at the end: {lag:?}");
 
         let batches = seen.lock().unwrap().clone();
         let full: Vec<_> = batches

@@ -144,3 +144,10 @@ impl StreamingListener for Completion {
         }
     }
 }
+
+/// The median of some timings.
+pub fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}

@@ -1,16 +1,24 @@
-//! What the examples share: logs to standard error, a fresh checkpoint directory.
+//! What the examples share: the `--ui` flag, a fresh checkpoint directory.
 
-/// Logs at `warn` and above, or at the level named by `STREAMDSL_LOG` (`info`, `debug`, …):
-/// `info` shows one line per batch with its records and delays.
-pub fn init_logging() {
-    let level = std::env::var("STREAMDSL_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::WARN);
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .init();
+/// `--ui ADDR`, shared by the examples: serve the live page and metrics there.
+#[derive(clap::Args, Debug)]
+pub struct Ui {
+    /// Serve the live page (`/`) and Prometheus metrics (`/metrics`) on ADDR, e.g.
+    /// 127.0.0.1:4040.
+    #[arg(long, value_name = "ADDR")]
+    ui: Option<String>,
+}
+
+impl Ui {
+    /// A context that serves the page when `--ui` was given. `run` logs to standard error
+    /// (`STREAMDSL_LOG=debug` shows every batch, `warn` only problems).
+    pub fn context(&self) -> streamdsl::StreamingContext {
+        let context = streamdsl::StreamingContext::new();
+        match &self.ui {
+            Some(addr) => context.metrics_addr(addr.clone()),
+            None => context,
+        }
+    }
 }
 
 /// The checkpoint directory of `example`, emptied first: a pipeline started on a directory

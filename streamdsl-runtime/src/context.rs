@@ -7,14 +7,16 @@ use crate::error::{Error, Result};
 use crate::inputs::{InputContext, InputSet};
 use crate::keep_up::KeepUp;
 use crate::metrics::StreamingListener;
+use crate::monitor::Monitor;
 use crate::outputs::{CapturedBatch, Console};
 use crate::pipeline::Pipeline;
 use crate::{Time, TimeZone};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Runs pipelines: batch clock, inputs, per-batch code, outputs, metrics.
 ///
@@ -39,6 +41,7 @@ pub struct StreamingContext {
     graceful_timeout: Option<Duration>,
     stop_when_finished: bool,
     checkpoint_dir: Option<PathBuf>,
+    metrics_addr: Option<String>,
 }
 
 impl Default for StreamingContext {
@@ -62,7 +65,32 @@ impl StreamingContext {
             graceful_timeout: None,
             stop_when_finished: false,
             checkpoint_dir: None,
+            metrics_addr: None,
         }
+    }
+
+    /// Serves the running pipeline's live page and metrics over HTTP on `addr` (e.g.
+    /// `"127.0.0.1:4040"`, Spark's UI port; port 0 picks a free one, see
+    /// [`Running::metrics_addr`]). Off by default.
+    ///
+    /// - `/` is the live page, like Spark's Streaming tab: input rate, scheduling delay,
+    ///   processing time and total delay of the last 1 000 batches, the last batches with
+    ///   their outputs, the inputs with their counters, the stateful operators' sizes, the
+    ///   checkpoints and the keep-up warnings; it updates every second.
+    /// - `/metrics` is the Prometheus scrape (OpenMetrics text): `streamdsl_batches_total`,
+    ///   `streamdsl_input_records_total{input}`, `streamdsl_output_failures_total`, the inputs'
+    ///   counters and gauges (`streamdsl_input_lines_cut_total`,
+    ///   `streamdsl_input_buffered_bytes`, …), histograms `streamdsl_batch_processing_seconds`,
+    ///   `streamdsl_batch_scheduling_delay_seconds`, `streamdsl_batch_total_delay_seconds`,
+    ///   gauges `streamdsl_state_entries{operator}`, `streamdsl_checkpoint_duration_seconds`,
+    ///   `streamdsl_checkpoint_size_bytes`; every series is labelled with the pipeline.
+    /// - `/api/status` and `/api/batches/<batch time in ms>` are the page's JSON.
+    ///
+    /// Both are fed by a [`StreamingListener`] like a user's own, from the same events.
+    /// [`start`](Self::start) fails if the address cannot be bound.
+    pub fn metrics_addr(mut self, addr: impl Into<String>) -> Self {
+        self.metrics_addr = Some(addr.into());
+        self
     }
 
     /// Where pipelines that checkpoint (`checkpoint;` in their declaration) keep their
@@ -129,7 +157,7 @@ impl StreamingContext {
     /// Starts the pipeline on a driver thread of its own and returns at once.
     ///
     /// Fails if an input is unbound or cannot start.
-    pub fn start<P: Pipeline>(self, mut pipeline: P) -> Result<Running> {
+    pub fn start<P: Pipeline>(mut self, mut pipeline: P) -> Result<Running> {
         let info = pipeline.info();
         let mut inputs = pipeline.take_inputs();
         let (checkpointer, resumed) = match (info.checkpoint_interval, &self.checkpoint_dir) {
@@ -155,14 +183,34 @@ impl StreamingContext {
             .thread_name(format!("streamdsl-{}", info.name))
             .enable_all()
             .build()?;
+        let metrics_addr = match &self.metrics_addr {
+            Some(addr) => {
+                let monitor = Monitor::new(info, self.workers);
+                let bound = serve_monitor(&runtime, addr, monitor.clone()).map_err(|source| {
+                    Error::MetricsAddr {
+                        addr: addr.clone(),
+                        source,
+                    }
+                })?;
+                self.listeners.insert(0, Box::new(monitor.listener()));
+                tracing::info!(
+                    pipeline = info.name,
+                    "live page and metrics on http://{bound}/"
+                );
+                Some(bound)
+            }
+            None => None,
+        };
         let (commands_tx, commands) = watch::channel(Command::Run);
         let shared = Arc::new(Shared::default());
         // Inputs start before the batch grid is laid: a Kafka group join may take seconds,
         // which would otherwise show as scheduling delay of the first batches.
+        let (receiver_events_tx, receiver_events) = mpsc::unbounded_channel();
         let input_context = InputContext::new(
             runtime.handle().clone(),
             self.checkpoint_dir.clone(),
             info.batch_interval,
+            receiver_events_tx,
         );
         inputs.start(&input_context)?;
         // A restored pipeline keeps its zero time and resumes after its last batch; batches
@@ -210,6 +258,7 @@ impl StreamingContext {
             first_batch,
             checkpointer,
             keep_up: KeepUp::new(info.batch_interval),
+            receiver_events,
         };
         let thread = std::thread::Builder::new()
             .name(format!("streamdsl-driver-{}", info.name))
@@ -218,6 +267,7 @@ impl StreamingContext {
             name: info.name,
             zero_time,
             first_batch,
+            metrics_addr,
             shared,
             commands: commands_tx,
             thread: Some(thread),
@@ -230,7 +280,11 @@ impl StreamingContext {
     /// The signals are caught from the start on: one that arrives while inputs start (a Kafka
     /// group join takes seconds) stops the pipeline gracefully as soon as it runs; a second
     /// one exits the process at once (status 130).
+    ///
+    /// Logs to standard error unless the program set up a `tracing` subscriber: see
+    /// [`init_logging`](crate::init_logging).
     pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
+        crate::init_logging();
         // The stopper once the pipeline runs, and whether a signal came before that.
         let handoff: Arc<Mutex<(Option<Stopper>, bool)>> = Arc::default();
         let on_signal = Arc::clone(&handoff);
@@ -283,8 +337,10 @@ impl StreamingContext {
     }
 
     /// Starts the pipeline and runs it until every input is finished (e.g. a queue drained with
-    /// no feeder left), then stops. Returns the first error reported, if any.
+    /// no feeder left), then stops. Returns the first error reported, if any. Logs as
+    /// [`run`](Self::run) does.
     pub fn run_until_finished<P: Pipeline>(mut self, pipeline: P) -> Result<()> {
+        crate::init_logging();
         self.stop_when_finished = true;
         let running = self.start(pipeline)?;
         running.await_termination()?;
@@ -309,11 +365,27 @@ pub async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Binds `addr` and serves `monitor` there on `runtime`; the bound address.
+fn serve_monitor(
+    runtime: &tokio::runtime::Runtime,
+    addr: &str,
+    monitor: Monitor,
+) -> std::io::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let _entered = runtime.enter();
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    runtime.spawn(crate::monitor::server::serve(listener, monitor));
+    Ok(bound)
+}
+
 /// A running pipeline. Dropping it stops the pipeline immediately.
 pub struct Running {
     name: &'static str,
     zero_time: Time,
     first_batch: Time,
+    metrics_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     commands: watch::Sender<Command>,
     thread: Option<JoinHandle<()>>,
@@ -357,6 +429,13 @@ impl Running {
     /// The name of the running pipeline.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// Where the live page and metrics are served, if
+    /// [`StreamingContext::metrics_addr`] was set: the bound address (with the port picked
+    /// when port 0 was asked for).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// A handle that can stop the pipeline from another thread.

@@ -5,17 +5,17 @@
 
 use crate::checkpoint::Checkpointer;
 use crate::clock::Clock;
-use crate::error::{BoxError, Error};
+use crate::error::{BoxError, Chain, Error};
 use crate::inputs::InputSet;
-use crate::keep_up::{KeepUp, Verdict};
-use crate::metrics::{BatchInfo, StreamingListener};
+use crate::keep_up::KeepUp;
+use crate::metrics::{BatchInfo, CheckpointInfo, ReceiverEvent, StreamingListener};
 use crate::outputs::{CapturedBatch, Console, OutputContext, OutputRecord, OutputRunner};
 use crate::pipeline::{Pipeline, PipelineInfo};
 use crate::{Batch, Time, TimeZone};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// What the per-batch code of a pipeline sees of the runtime.
 ///
@@ -156,6 +156,7 @@ pub(crate) struct Driver<P: Pipeline> {
     pub(crate) first_batch: Time,
     pub(crate) checkpointer: Option<Checkpointer>,
     pub(crate) keep_up: KeepUp,
+    pub(crate) receiver_events: mpsc::UnboundedReceiver<ReceiverEvent>,
 }
 
 impl<P: Pipeline> Driver<P> {
@@ -172,19 +173,34 @@ impl<P: Pipeline> Driver<P> {
         self.shared.lock().phase = phase;
     }
 
+    /// Calls `event` on every listener.
+    fn notify(&mut self, phase: &'static str, mut event: impl FnMut(&mut dyn StreamingListener)) {
+        self.phase(phase);
+        for l in &mut self.config.listeners {
+            event(&mut **l);
+        }
+    }
+
+    /// Hands the receivers' events that came since the last call to the listeners.
+    fn deliver_receiver_events(&mut self) {
+        while let Ok(event) = self.receiver_events.try_recv() {
+            self.notify("in a listener's receiver event", |l| event.deliver(l));
+        }
+    }
+
     /// The loop; returns when the pipeline stops.
     fn run(mut self) {
         let interval = self.info.batch_interval;
         let zero_time = self.zero_time;
-        self.phase("notifying the listeners that the pipeline started");
-        for l in &mut self.config.listeners {
-            l.on_streaming_started(zero_time);
-        }
+        self.notify("in a listener's on_streaming_started", |l| {
+            l.on_streaming_started(zero_time)
+        });
         tracing::info!(pipeline = self.info.name, %zero_time, "pipeline started");
         let mut time = self.first_batch;
         let mut last_batch: Option<Time> = None;
         let mut graceful_deadline: Option<Time> = None;
         loop {
+            self.deliver_receiver_events();
             self.phase("waiting for the next batch time");
             let command = self.wait_for_tick(time, graceful_deadline.is_some());
             match command {
@@ -232,10 +248,10 @@ impl<P: Pipeline> Driver<P> {
         {
             self.checkpoint(last);
         }
-        self.phase("notifying the listeners that the pipeline stopped");
-        for l in &mut self.config.listeners {
-            l.on_streaming_stopped();
-        }
+        self.deliver_receiver_events();
+        self.notify("in a listener's on_streaming_stopped", |l| {
+            l.on_streaming_stopped()
+        });
         tracing::info!(pipeline = self.info.name, "pipeline stopped");
         let mut s = self.shared.lock();
         s.terminated = true;
@@ -249,13 +265,24 @@ impl<P: Pipeline> Driver<P> {
         let Some(checkpointer) = self.checkpointer.as_mut() else {
             return;
         };
-        if let Err(e) = checkpointer.write(
+        let started = Instant::now();
+        let written = checkpointer.write(
             self.info,
             &self.pipeline,
             &mut self.inputs,
             self.zero_time,
             time,
-        ) {
+        );
+        let info = CheckpointInfo {
+            batch_time: time,
+            duration: started.elapsed(),
+            bytes: *written.as_ref().unwrap_or(&0),
+            failure: written.as_ref().err().map(|e| Chain(e).to_string()),
+        };
+        self.notify("in a listener's on_checkpoint_completed", |l| {
+            l.on_checkpoint_completed(&info)
+        });
+        if let Err(e) = written {
             tracing::error!(
                 pipeline = self.info.name,
                 error = &e as &dyn std::error::Error,
@@ -296,6 +323,9 @@ impl<P: Pipeline> Driver<P> {
     /// Runs the batch at `time`; `false` if the pipeline must stop (user code panicked, or a
     /// sink could not write the batch).
     fn run_batch(&mut self, time: Time) -> bool {
+        self.notify("in a listener's on_batch_submitted", |l| {
+            l.on_batch_submitted(time)
+        });
         let processing_start = self.config.clock.now();
         let started = Instant::now();
         let mut input_records = Vec::new();
@@ -308,6 +338,9 @@ impl<P: Pipeline> Driver<P> {
                 return false;
             }
         };
+        self.notify("in a listener's on_batch_started", |l| {
+            l.on_batch_started(time)
+        });
         let settings = BatchSettings {
             info: self.info,
             runtime: self.runtime.handle(),
@@ -318,17 +351,21 @@ impl<P: Pipeline> Driver<P> {
             time_zone: self.config.time_zone,
             capture: self.config.capture.as_deref(),
         };
-        let outcome = execute(&mut self.pipeline, &settings, time, batches);
+        let listeners = &mut self.config.listeners;
+        let outcome = execute(&mut self.pipeline, &settings, listeners, time, batches);
+        let readings = self.inputs.readings();
         let info = BatchInfo {
             pipeline: self.info.name,
             batch_time: time,
             input_records,
-            input_counters: self.inputs.counters(),
+            input_counters: readings.counters,
             processing_start,
             processing_time: started.elapsed(),
             outputs: outcome.outputs,
+            input_gauges: readings.gauges,
+            state_entries: self.pipeline.state_entries(),
         };
-        tracing::info!(
+        tracing::debug!(
             pipeline = info.pipeline,
             batch_time = %time,
             records = info.num_records(),
@@ -336,37 +373,21 @@ impl<P: Pipeline> Driver<P> {
             processing_ms = info.processing_time.as_millis() as u64,
             "batch completed"
         );
-        match self.keep_up.observe(&info) {
-            Verdict::FellBehind {
-                delay,
-                processing,
-                slowest,
-            } => tracing::warn!(
-                pipeline = info.pipeline,
-                batch_time = %time,
-                scheduling_delay_ms = delay.as_millis() as u64,
-                processing_ms = processing.as_millis() as u64,
-                interval_ms = self.info.batch_interval.as_millis() as u64,
-                slowest_output = %slowest.map_or_else(String::new, |(op, stream, took)| format!("{op} of {stream}: {} ms", took.as_millis())),
-                "the pipeline is falling behind: batches take longer than the batch interval, so each starts later (a longer interval, faster outputs or more workers help)"
-            ),
-            Verdict::CaughtUp { delay } => tracing::info!(
-                pipeline = info.pipeline,
-                batch_time = %time,
-                scheduling_delay_ms = delay.as_millis() as u64,
-                "the pipeline has caught up"
-            ),
-            Verdict::Same => {}
+        for notice in self.keep_up.observe(&info) {
+            if notice.is_warning() {
+                tracing::warn!(pipeline = info.pipeline, batch_time = %time, "{notice}");
+            } else {
+                tracing::info!(pipeline = info.pipeline, batch_time = %time, "{notice}");
+            }
         }
         let must_stop = outcome.must_stop;
         self.shared.report(outcome.errors);
         if must_stop {
             return false;
         }
-        self.phase("in a listener's on_batch_completed");
-        for l in &mut self.config.listeners {
-            l.on_batch_completed(&info);
-        }
+        self.notify("in a listener's on_batch_completed", |l| {
+            l.on_batch_completed(&info)
+        });
         true
     }
 }
@@ -396,6 +417,7 @@ pub(crate) struct BatchOutcome {
 pub(crate) fn execute<P: Pipeline>(
     pipeline: &mut P,
     settings: &BatchSettings<'_>,
+    listeners: &mut [Box<dyn StreamingListener>],
     time: Time,
     batches: <P::Inputs as InputSet>::Batches,
 ) -> BatchOutcome {
@@ -410,6 +432,7 @@ pub(crate) fn execute<P: Pipeline>(
             time_zone: settings.time_zone,
             capture: settings.capture,
             runtime: settings.runtime,
+            listeners,
             finished: Vec::new(),
             errors: Vec::new(),
             stop: false,

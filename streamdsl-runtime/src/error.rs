@@ -25,6 +25,18 @@ pub enum Error {
         /// The unbound input.
         input: &'static str,
     },
+    /// The address for the live page and metrics could not be bound.
+    #[error(
+        "cannot serve the live page and metrics on `{addr}`; give StreamingContext::metrics_addr \
+         a free `host:port` (port 0 picks any free port)"
+    )]
+    MetricsAddr {
+        /// The address asked for.
+        addr: String,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// An output operation returned an error; the pipeline keeps running (as Spark).
     #[error(
         "output {index} (`{operation}` of stream `{stream}`) of pipeline `{pipeline}` failed at batch {time}"

@@ -62,7 +62,7 @@ impl<T: Clone> SharedRecord for T {}
 /// worker count. Across runs the order of keys in keyed outputs differs (as PySpark's across
 /// `PYTHONHASHSEED`s); set `STREAMDSL_HASH_SEED` to a number to fix the seeds, e.g. to compare
 /// two runs line by line. A table read back from a checkpoint is regrouped by this process's
-/// hashes (see [`crate::workers::KeyGroups`]), so a checkpoint restores under any seed.
+/// hashes, so a checkpoint restores under any seed.
 #[derive(Clone, Debug)]
 pub struct KeyHasher(ahash::RandomState);
 

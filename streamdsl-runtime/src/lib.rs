@@ -27,7 +27,9 @@ mod fuzz;
 pub mod inputs;
 mod keep_up;
 pub mod keyed;
+mod logging;
 mod metrics;
+mod monitor;
 pub mod ops;
 pub mod outputs;
 mod pipeline;
@@ -46,7 +48,10 @@ pub use inputs::{
     InputContext, InputPosition, InputStream, InvalidUtf8, LongLines, QueueFeeder, QueueStream,
     queue_stream, socket_text_stream, text_file_stream,
 };
-pub use metrics::{BatchInfo, OutputOperationInfo, StreamingListener};
+pub use logging::init_logging;
+pub use metrics::{
+    BatchInfo, CheckpointInfo, OutputOperation, OutputOperationInfo, StreamingListener,
+};
 pub use outputs::database::DatabaseSink;
 pub use outputs::save_as_text_files::TextFiles;
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};

@@ -339,7 +339,7 @@ impl<P: Pipeline> BatchRunner<P> {
             time_zone: TimeZone::Local,
             capture: None,
         };
-        let outcome = execute(&mut self.pipeline, &settings, self.time, batches);
+        let outcome = execute(&mut self.pipeline, &settings, &mut [], self.time, batches);
         outcome.errors.into_iter().next().map_or(Ok(()), Err)
     }
 }

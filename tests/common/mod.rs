@@ -40,6 +40,18 @@ impl Metrics {
             .map_or(0, |info| info.counter(input, name))
     }
 
+    /// Gauge `name` of `input` after each batch (batches without it left out).
+    pub fn input_gauge_per_batch(&self, input: &str, name: &str) -> Vec<u64> {
+        let batches = self.0.lock().unwrap();
+        let gauge = |info: &BatchInfo| {
+            let mut gauges = info.input_gauges.iter();
+            gauges
+                .find(|(i, g, _)| *i == input && *g == name)
+                .map(|g| g.2)
+        };
+        batches.iter().filter_map(gauge).collect()
+    }
+
     /// Every counter of the input `lines` as of the last batch.
     pub fn counters(&self) -> BTreeMap<&'static str, u64> {
         self.0

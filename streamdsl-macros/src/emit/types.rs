@@ -289,6 +289,8 @@ fn pipeline_impl(
         None => quote!(::core::option::Option::None),
     };
     let (save, restore) = save_and_restore(info, rt);
+    let state_fields: Vec<_> = info.state.fields.iter().map(|f| &f.name).collect();
+    let state_names = state_fields.iter().map(|name| name.to_string());
     let ctx = names::at(names::CONTEXT, proc_macro2::Span::call_site());
     quote! {
         impl #rt::Pipeline for #name {
@@ -321,6 +323,10 @@ fn pipeline_impl(
 
             #save
             #restore
+
+            fn state_entries(&self) -> ::std::vec::Vec<(&'static str, usize)> {
+                ::std::vec![#((#state_names, #rt::state::Entries::entries(&self.__streamdsl_state.#state_fields))),*]
+            }
         }
     }
 }

@@ -108,7 +108,7 @@ impl Checkpointer {
         self.last_written.is_none_or(|t| t < last_batch)
     }
 
-    /// Writes the checkpoint of the batch at `time`.
+    /// Writes the checkpoint of the batch at `time`; returns its size in bytes.
     pub(crate) fn write<P: Pipeline>(
         &mut self,
         info: &'static PipelineInfo,
@@ -116,7 +116,7 @@ impl Checkpointer {
         inputs: &mut P::Inputs,
         zero_time: Time,
         time: Time,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let state = pipeline
             .save_state()
             .map_err(|source| Error::CheckpointState {
@@ -142,6 +142,6 @@ impl Checkpointer {
             })?;
         self.last_written = Some(time);
         tracing::debug!(pipeline = info.name, file = %file.display(), "checkpoint written");
-        Ok(())
+        Ok(std::fs::metadata(&file).map_or(0, |m| m.len()))
     }
 }

@@ -76,6 +76,12 @@ pub trait InputStream<T>: Send + 'static {
     fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// The input's gauges (records and bytes waiting in a buffer, …): current values,
+    /// reported with each batch's metrics.
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// Implements `InputStream<$to>` for `$ty`, an `InputStream<$from>`, by converting each
@@ -122,6 +128,9 @@ macro_rules! records_as {
             }
             fn counters(&self) -> Vec<(&'static str, u64)> {
                 $crate::inputs::InputStream::<$from>::counters(self)
+            }
+            fn gauges(&self) -> Vec<(&'static str, u64)> {
+                $crate::inputs::InputStream::<$from>::gauges(self)
             }
         }
     };
@@ -184,6 +193,7 @@ pub struct InputContext {
     checkpoint_dir: Option<std::path::PathBuf>,
     batch_interval: std::time::Duration,
     input: &'static str,
+    events: tokio::sync::mpsc::UnboundedSender<crate::metrics::ReceiverEvent>,
 }
 
 impl InputContext {
@@ -191,12 +201,25 @@ impl InputContext {
         runtime: tokio::runtime::Handle,
         checkpoint_dir: Option<std::path::PathBuf>,
         batch_interval: std::time::Duration,
+        events: tokio::sync::mpsc::UnboundedSender<crate::metrics::ReceiverEvent>,
     ) -> Self {
         InputContext {
             runtime,
             checkpoint_dir,
             batch_interval,
             input: "",
+            events,
+        }
+    }
+
+    /// Reports a receiver's event to the pipeline's listeners (delivered between batches;
+    /// dropped if the pipeline has stopped).
+    pub(crate) fn receiver_events(
+        &self,
+    ) -> impl Fn(crate::metrics::ReceiverEvent) + Send + 'static {
+        let events = self.events.clone();
+        move |event| {
+            let _ = events.send(event);
         }
     }
 
@@ -282,10 +305,33 @@ pub trait InputSet: Send + 'static {
     fn any_pending(&self) -> bool;
     /// Each input's name and position, for a checkpoint.
     fn positions(&mut self) -> Vec<(String, Option<InputPosition>)>;
-    /// Each input's counters, by input name.
-    fn counters(&self) -> Vec<(&'static str, &'static str, u64)>;
+    /// Each input's counters and gauges, by input name.
+    fn readings(&self) -> InputReadings;
     /// Puts each input back where a checkpoint says it was.
     fn restore(&mut self, positions: &[(String, Option<InputPosition>)]) -> Result<()>;
+}
+
+/// Every input's counters and gauges, as `(input, name, value)`.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct InputReadings {
+    /// Totals since the pipeline started.
+    pub counters: Vec<(&'static str, &'static str, u64)>,
+    /// Current values.
+    pub gauges: Vec<(&'static str, &'static str, u64)>,
+}
+
+impl InputReadings {
+    fn add(
+        &mut self,
+        input: &'static str,
+        counters: Vec<(&'static str, u64)>,
+        gauges: Vec<(&'static str, u64)>,
+    ) {
+        let of_input = |(name, n)| (input, name, n);
+        self.counters.extend(counters.into_iter().map(of_input));
+        self.gauges.extend(gauges.into_iter().map(of_input));
+    }
 }
 
 macro_rules! input_set_for_tuple {
@@ -338,10 +384,10 @@ macro_rules! input_set_for_tuple {
                 vec![$((self.$i.name.to_owned(), self.$i.source.as_mut().and_then(|s| s.position())),)+]
             }
 
-            fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
-                let mut all = Vec::new();
+            fn readings(&self) -> InputReadings {
+                let mut all = InputReadings::default();
                 $(if let Some(s) = self.$i.source.as_ref() {
-                    all.extend(s.counters().into_iter().map(|(name, n)| (self.$i.name, name, n)));
+                    all.add(self.$i.name, s.counters(), s.gauges());
                 })+
                 all
             }
@@ -382,8 +428,8 @@ impl InputSet for () {
     fn positions(&mut self) -> Vec<(String, Option<InputPosition>)> {
         Vec::new()
     }
-    fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
-        Vec::new()
+    fn readings(&self) -> InputReadings {
+        InputReadings::default()
     }
     fn restore(&mut self, _: &[(String, Option<InputPosition>)]) -> Result<()> {
         Ok(())

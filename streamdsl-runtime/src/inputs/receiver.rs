@@ -11,6 +11,7 @@
 
 use super::wal::{Replayed, Wal, WalCodec};
 use super::{InputContext, InputPosition, InputStream};
+use crate::metrics::ReceiverEvent;
 use crate::{Batch, BoxError, Time};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -148,6 +149,16 @@ impl Space {
         self.records.close();
         self.kib.close();
     }
+
+    /// How full the buffer is: `(records by weight, bytes)` taken and not given back.
+    fn fill(&self) -> (u64, u64) {
+        let taken =
+            |limit: u32, available: usize| u64::from(limit).saturating_sub(available as u64);
+        (
+            taken(self.record_limit, self.records.available_permits()),
+            taken(self.kib_limit, self.kib.available_permits()) * 1024,
+        )
+    }
 }
 
 /// Records handed over together, with the write-ahead log sequence of the first.
@@ -233,18 +244,19 @@ impl<T: Send + 'static> ReceiverOutput<T> {
         };
         let permits = self.space.permits(weight, bytes);
         let full = self.space.is_full_for(permits);
-        if full && !self.backpressured {
-            self.backpressured = true;
-            self.count("backpressure", 1);
-            tracing::warn!(
-                buffer_records = self.space.record_limit,
-                buffer_bytes = u64::from(self.space.kib_limit) * 1024,
-                "the receiver's buffer is full: the pipeline takes records slower than they come, so the receiver waits (backpressure)"
-            );
+        // `backpressure` counts episodes of waiting (a flood that never lets up is one),
+        // `backpressure_waits` every wait: the driver's keep-up check warns once per run of
+        // batches that saw waits (see `keep_up.rs`).
+        if full {
+            self.count("backpressure_waits", 1);
+            if !self.backpressured {
+                self.backpressured = true;
+                self.count("backpressure", 1);
+            }
         }
         self.space.take(permits).await?;
-        if !full && std::mem::take(&mut self.backpressured) {
-            tracing::info!("the receiver's buffer has room again");
+        if !full {
+            self.backpressured = false;
         }
         self.shared
             .pending
@@ -561,8 +573,10 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
             wal,
         };
         let (delay, description) = (self.restart_delay, self.description.clone());
+        let (input, report) = (ctx.input_name(), ctx.receiver_events());
         ctx.runtime().spawn(async move {
             loop {
+                report(ReceiverEvent::Started(input));
                 let result = catching_panics(receiver.receive(&mut out)).await;
                 let flushed = out.flush().await;
                 if out.stopping() || flushed.is_err() {
@@ -576,6 +590,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                     Ok(Err(e)) => {
                         out.count("receiver_restarts", 1);
                         tracing::warn!(input = %description, error = %e, delay_ms = delay.as_millis() as u64, "receiver failed; restarting");
+                        report(ReceiverEvent::Error(input, e.to_string()));
                     }
                     // A panic is a failure too: restarted like one (Spark restarts a
                     // receiver whatever stopped it), and counted apart.
@@ -583,6 +598,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                         out.count("receiver_panics", 1);
                         out.count("receiver_restarts", 1);
                         tracing::error!(input = %description, panic = %message, delay_ms = delay.as_millis() as u64, "receiver panicked; restarting");
+                        report(ReceiverEvent::Error(input, format!("panicked: {message}")));
                     }
                 }
                 tokio::select! {
@@ -591,6 +607,7 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                 }
             }
             out.shared.finished.store(true, Ordering::SeqCst);
+            report(ReceiverEvent::Stopped(input));
         });
         self.running = Some(running);
         Ok(())
@@ -690,6 +707,13 @@ impl<R: Receiver> InputStream<R::Record> for ReceiverStream<R> {
                 Err(format!("{} cannot be repositioned to {other:?}", self.description).into())
             }
         }
+    }
+
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        self.running.as_ref().map_or_else(Vec::new, |r| {
+            let (records, bytes) = r.space.fill();
+            vec![("buffered_records", records), ("buffered_bytes", bytes)]
+        })
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {

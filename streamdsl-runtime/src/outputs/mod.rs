@@ -11,7 +11,7 @@ pub mod pprint;
 pub mod save_as_text_files;
 
 use crate::error::{BoxError, Chain, Error};
-use crate::metrics::OutputOperationInfo;
+use crate::metrics::{OutputOperation, OutputOperationInfo, StreamingListener};
 use crate::pipeline::PipelineInfo;
 use crate::{Batch, Time, TimeZone};
 use std::fmt::Debug;
@@ -132,6 +132,8 @@ pub(crate) struct OutputRunner<'a> {
     pub(crate) time_zone: TimeZone,
     pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
     pub(crate) runtime: &'a tokio::runtime::Handle,
+    /// Told when each output starts and completes.
+    pub(crate) listeners: &'a mut [Box<dyn StreamingListener>],
     pub(crate) finished: Vec<OutputOperationInfo>,
     pub(crate) errors: Vec<Error>,
     /// An output failed so that the pipeline must stop.
@@ -153,6 +155,15 @@ impl OutputRunner<'_> {
                 c.resize_with(index + 1, Vec::new);
             }
             c[index].push(CapturedBatch { time, records });
+        }
+        let out = &self.info.outputs[index];
+        let operation = OutputOperation {
+            index,
+            operation: out.operation,
+            stream: out.stream,
+        };
+        for l in self.listeners.iter_mut() {
+            l.on_output_operation_started(time, &operation);
         }
         let started = Instant::now();
         // Printed output is collected and written when the output is done, so that an output
@@ -178,18 +189,21 @@ impl OutputRunner<'_> {
                     .extend_from_slice(&text),
             }
         }
-        let out = &self.info.outputs[index];
         if let Err(source) = &result {
             tracing::error!(pipeline = self.info.name, output = index, operation = out.operation,
                 stream = out.stream, batch_time = %time, error = &**source as &dyn std::error::Error, "output operation failed");
         }
-        self.finished.push(OutputOperationInfo {
+        let completed = OutputOperationInfo {
             index,
             operation: out.operation,
             stream: out.stream,
             duration: started.elapsed(),
             failure: result.as_ref().err().map(|e| Chain(&**e).to_string()),
-        });
+        };
+        for l in self.listeners.iter_mut() {
+            l.on_output_operation_completed(time, &completed);
+        }
+        self.finished.push(completed);
         if let Err(source) = result {
             let (pipeline, operation, stream) = (self.info.name, out.operation, out.stream);
             self.errors.push(match source.downcast::<StopPipeline>() {

@@ -33,3 +33,10 @@ impl CountByWindow {
         Batch::from(vec![self.total])
     }
 }
+
+impl super::Entries for CountByWindow {
+    /// The batches in the window.
+    fn entries(&self) -> usize {
+        self.panes.len()
+    }
+}

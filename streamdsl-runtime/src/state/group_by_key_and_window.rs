@@ -78,3 +78,10 @@ where
         merge_partitions(groups, partitions.max(1))
     }
 }
+
+impl<R: GroupedRecord> super::Entries for GroupByKeyAndWindow<R> {
+    /// The `(key, batch)` pairs in the window.
+    fn entries(&self) -> usize {
+        super::pane_entries(&self.groups)
+    }
+}

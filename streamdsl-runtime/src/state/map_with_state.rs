@@ -180,6 +180,13 @@ fn apply_group<K: Key + Clone, S, V, M>(
     out
 }
 
+impl<K, S> super::Entries for MapWithState<K, S> {
+    /// The keys with state.
+    fn entries(&self) -> usize {
+        self.groups.iter().map(KeyMap::len).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

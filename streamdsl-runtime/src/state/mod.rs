@@ -141,6 +141,19 @@ where
     })
 }
 
+/// How much a stateful operator keeps, for metrics: see
+/// [`BatchInfo::state_entries`](crate::BatchInfo::state_entries).
+#[doc(hidden)]
+pub trait Entries {
+    /// The entries kept now.
+    fn entries(&self) -> usize;
+}
+
+/// The entries of a keyed window's panes.
+fn pane_entries<K, V>(groups: &[Panes<K, V>]) -> usize {
+    groups.iter().flatten().map(|(_, pane)| pane.len()).sum()
+}
+
 /// A state that can be set before the first batch (Spark's `initialRDD`): what the generated
 /// `initial_<name>(pairs)` builder method of a pipeline calls.
 #[doc(hidden)]

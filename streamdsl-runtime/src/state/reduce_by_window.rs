@@ -81,3 +81,10 @@ impl<T: Clone> ReduceByWindow<T> {
         Batch::from(self.running.iter().cloned().collect::<Vec<_>>())
     }
 }
+
+impl<T> super::Entries for ReduceByWindow<T> {
+    /// The batches in the window.
+    fn entries(&self) -> usize {
+        self.panes.len()
+    }
+}

@@ -109,6 +109,13 @@ fn update_group<K: Key, S, V>(
     *states = next;
 }
 
+impl<R: KeyValue> super::Entries for UpdateStateByKey<R> {
+    /// The keys with state.
+    fn entries(&self) -> usize {
+        self.groups.iter().map(KeyMap::len).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

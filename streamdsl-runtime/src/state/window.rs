@@ -40,6 +40,14 @@ impl<T: Clone> Window<T> {
     }
 }
 
+impl<T> super::Entries for Window<T> {
+    /// The records in the window.
+    fn entries(&self) -> usize {
+        let partitions = self.panes.iter().flat_map(|(_, parts)| parts);
+        partitions.map(Vec::len).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -486,6 +486,19 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         Ok(())
     }
 
+    /// `lag_records`: records of the owned partitions past the last batch, up to each
+    /// partition's high watermark as last fetched (no broker round trip).
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return Vec::new();
+        };
+        let lag = self.reader.partitions.iter().filter_map(|p| {
+            let high = cached_high_watermark(consumer, &p.topic_c, p.tp.1)?;
+            Some(high.saturating_sub(p.next?).max(0) as u64)
+        });
+        vec![("lag_records", lag.sum())]
+    }
+
     fn counters(&self) -> Vec<(&'static str, u64)> {
         use std::sync::atomic::Ordering::Relaxed;
         let mut counters = vec![
