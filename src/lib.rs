@@ -239,7 +239,11 @@
 //! ## Outputs
 //!
 //! * `pprint(num?)`: the first `num` records (10 by default) of each batch in PySpark's format,
-//!   each rendered with `{:?}`.
+//!   each as PySpark prints it (Python's `str(record)`) for the types a PySpark program has:
+//!   a string as is (`zoo`), numbers as Python writes them (`1.0`, `1e+16`), `True`/`False`,
+//!   an `Option` as its value or `None`, tuples and `Vec`s with Python's `repr` inside
+//!   (`('zoo', 3)`, `['a', 'b']`); any other type (a struct of yours) with its `Debug`, or
+//!   as you write it in an impl of [`PySparkText`].
 //! * `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: any code per batch; it may
 //!   return `Result<(), E>`, errors are reported by [`Running::await_termination`].
 //! * `foreach_batch(async |time, batch| …)`: the same with an async function, awaited before

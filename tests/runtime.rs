@@ -70,8 +70,10 @@ fn slow_batches_delay_the_next_ones_without_skipping() {
     assert_eq!(records, [1, 1, 1]);
 }
 
+/// Spark's graceful stop runs the batch whose time comes next, then stops: queued batches not
+/// yet taken are not received data, so they are not drained.
 #[test]
-fn graceful_stop_delivers_what_was_queued_then_stops() {
+fn graceful_stop_runs_the_next_batch_and_leaves_the_rest_of_a_queue() {
     let (pipeline, input, seen) = recorder(vec![vec![1], vec![2], vec![3]], None);
     let clock = ManualClock::new();
     let running = StreamingContext::new()
@@ -87,7 +89,7 @@ fn graceful_stop_delivers_what_was_queued_then_stops() {
     );
     running.stop(StopMode::Gracefully).unwrap();
     let seen = seen.lock().unwrap();
-    assert_eq!(*seen, [(1000, vec![1]), (2000, vec![2]), (3000, vec![3])]);
+    assert_eq!(*seen, [(1000, vec![1])]);
 }
 
 #[test]

@@ -274,22 +274,38 @@ impl StreamingContext {
         })
     }
 
-    /// Starts the pipeline and runs it until Ctrl-C or SIGTERM, then stops gracefully.
-    /// Returns the first error an output reported, if any.
+    /// Starts the pipeline and runs it until Ctrl-C or SIGTERM, then stops gracefully (the
+    /// next batch runs, then batches until what receivers received is processed, at most
+    /// [`graceful_stop_timeout`](Self::graceful_stop_timeout); the last batch's state is
+    /// checkpointed). Returns the first error an output reported, if any.
     ///
     /// The signals are caught from the start on: one that arrives while inputs start (a Kafka
     /// group join takes seconds) stops the pipeline gracefully as soon as it runs; a second
-    /// one exits the process at once (status 130).
+    /// one stops it at once (after the batch running, if any).
     ///
     /// Logs to standard error unless the program set up a `tracing` subscriber: see
     /// [`init_logging`](crate::init_logging).
     pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
+        self.run_with_signals(pipeline)
+    }
+
+    /// Starts the pipeline and runs it until every input is finished (e.g. a queue drained with
+    /// no feeder left), then stops; Ctrl-C and SIGTERM stop it as they stop [`run`](Self::run).
+    /// Returns the first error reported, if any. Logs as `run` does.
+    pub fn run_until_finished<P: Pipeline>(mut self, pipeline: P) -> Result<()> {
+        self.stop_when_finished = true;
+        self.run_with_signals(pipeline)
+    }
+
+    /// `run` and `run_until_finished`: the pipeline, stopped by the first signal gracefully
+    /// and by a second one at once. The signal thread ends with the run.
+    fn run_with_signals<P: Pipeline>(self, pipeline: P) -> Result<()> {
         crate::init_logging();
-        // The stopper once the pipeline runs, and whether a signal came before that.
-        let handoff: Arc<Mutex<(Option<Stopper>, bool)>> = Arc::default();
-        let on_signal = Arc::clone(&handoff);
+        let handoff: Arc<Mutex<Handoff>> = Arc::default();
+        let (finished, finished_rx) = watch::channel(false);
         let (listening, ready) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
+        let on_signal = Arc::clone(&handoff);
+        let signals = std::thread::Builder::new()
             .name("streamdsl-signals".into())
             .spawn(move || {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -298,53 +314,25 @@ impl StreamingContext {
                 else {
                     return;
                 };
-                rt.block_on(async {
-                    let first = shutdown_signal();
-                    tokio::pin!(first);
-                    // Registered before the pipeline starts; polled once so the handlers exist.
-                    std::future::poll_fn(|cx| {
-                        let _ = first.as_mut().poll(cx);
-                        std::task::Poll::Ready(())
-                    })
-                    .await;
-                    let _ = listening.send(());
-                    first.await;
-                });
-                tracing::info!("shutdown signal received; stopping gracefully (again to exit now)");
-                {
-                    let mut h = on_signal.lock().unwrap_or_else(|e| e.into_inner());
-                    match &h.0 {
-                        Some(stopper) => stopper.stop(StopMode::Gracefully),
-                        None => h.1 = true,
-                    }
-                }
-                rt.block_on(shutdown_signal());
-                tracing::warn!("second shutdown signal; exiting at once");
-                std::process::exit(130);
+                rt.block_on(stop_on_signals(on_signal, finished_rx, listening));
             })?;
         // Without signal handlers (e.g. no runtime), run anyway.
         let _ = ready.recv_timeout(Duration::from_secs(5));
-        let running = self.start(pipeline)?;
-        {
-            let mut h = handoff.lock().unwrap_or_else(|e| e.into_inner());
-            if h.1 {
-                running.stopper().stop(StopMode::Gracefully);
+        let result = self.start(pipeline).and_then(|running| {
+            let requested = {
+                let mut h = handoff.lock().unwrap_or_else(|e| e.into_inner());
+                h.stopper = Some(running.stopper());
+                h.requested
+            };
+            if let Some(mode) = requested {
+                running.stopper().stop(mode);
             }
-            h.0 = Some(running.stopper());
-        }
-        running.await_termination()?;
-        running.stop(StopMode::Gracefully)
-    }
-
-    /// Starts the pipeline and runs it until every input is finished (e.g. a queue drained with
-    /// no feeder left), then stops. Returns the first error reported, if any. Logs as
-    /// [`run`](Self::run) does.
-    pub fn run_until_finished<P: Pipeline>(mut self, pipeline: P) -> Result<()> {
-        crate::init_logging();
-        self.stop_when_finished = true;
-        let running = self.start(pipeline)?;
-        running.await_termination()?;
-        running.stop(StopMode::Gracefully)
+            running.await_termination()?;
+            running.stop(StopMode::Gracefully)
+        });
+        let _ = finished.send(true);
+        let _ = signals.join();
+        result
     }
 }
 
@@ -363,6 +351,54 @@ pub async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The running pipeline's stopper, once there is one, and a stop asked for before that.
+#[derive(Default)]
+struct Handoff {
+    stopper: Option<Stopper>,
+    requested: Option<StopMode>,
+}
+
+impl Handoff {
+    fn stop(&mut self, mode: StopMode) {
+        match &self.stopper {
+            Some(stopper) => stopper.stop(mode),
+            None => self.requested = Some(mode),
+        }
+    }
+}
+
+/// Registers the signal handlers (then says so on `listening`), stops the pipeline
+/// gracefully on the first signal and at once on the second; returns when the run is over.
+async fn stop_on_signals(
+    handoff: Arc<Mutex<Handoff>>,
+    mut finished: watch::Receiver<bool>,
+    listening: std::sync::mpsc::Sender<()>,
+) {
+    let first = shutdown_signal();
+    tokio::pin!(first);
+    // Polled once so that the handlers exist before the pipeline starts.
+    std::future::poll_fn(|cx| {
+        let _ = first.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    let _ = listening.send(());
+    let stop = |mode| handoff.lock().unwrap_or_else(|e| e.into_inner()).stop(mode);
+    tokio::select! {
+        () = &mut first => {}
+        _ = finished.wait_for(|done| *done) => return,
+    }
+    tracing::info!("shutdown signal received; stopping gracefully (a second one stops at once)");
+    stop(StopMode::Gracefully);
+    tokio::select! {
+        () = shutdown_signal() => {
+            tracing::warn!("second shutdown signal; stopping at once");
+            stop(StopMode::Immediately);
+        }
+        _ = finished.wait_for(|done| *done) => {}
+    }
 }
 
 /// Binds `addr` and serves `monitor` there on `runtime`; the bound address.

@@ -76,7 +76,8 @@ pub enum StopMode {
     /// batch are dropped.
     Immediately,
     /// Stop receiving, then keep running batches on schedule until every input has delivered
-    /// what it received (at least one more batch), bounded by the graceful-stop timeout.
+    /// what it received (at least one more batch), bounded by the graceful-stop timeout. A
+    /// queue's batches not yet taken are not received data: as in Spark, they are left.
     Gracefully,
 }
 
@@ -208,8 +209,21 @@ impl<P: Pipeline> Driver<P> {
                 Command::Stop(StopMode::Gracefully) if graceful_deadline.is_none() => {
                     self.inputs.stop_receiving();
                     let timeout = self.config.graceful_timeout.unwrap_or(interval * 10);
-                    graceful_deadline = Some(time + timeout);
-                    tracing::info!(pipeline = self.info.name, "stopping gracefully");
+                    let deadline = time + timeout;
+                    graceful_deadline = Some(deadline);
+                    let pending = self.inputs.pending();
+                    if pending.is_empty() {
+                        tracing::info!(
+                            pipeline = self.info.name,
+                            "stopping gracefully after the batch at {time}"
+                        );
+                    } else {
+                        tracing::info!(
+                            pipeline = self.info.name,
+                            "stopping gracefully: running batches until the records received by {} are processed,                              at most until {deadline} (StreamingContext::graceful_stop_timeout)",
+                            pending.join(", ")
+                        );
+                    }
                     continue;
                 }
                 _ => {}
@@ -227,9 +241,19 @@ impl<P: Pipeline> Driver<P> {
             }
             self.phase("completing the batch with the inputs (committing their positions)");
             self.inputs.batch_completed(time);
-            let drained = !self.inputs.any_pending();
-            if graceful_deadline.is_some_and(|deadline| drained || time >= deadline) {
-                break;
+            if let Some(deadline) = graceful_deadline {
+                let pending = self.inputs.pending();
+                if pending.is_empty() {
+                    break;
+                }
+                if time >= deadline {
+                    tracing::warn!(
+                        pipeline = self.info.name,
+                        "the graceful stop timed out at {deadline} with records of {} not processed                          (a write-ahead log replays them after a restart)",
+                        pending.join(", ")
+                    );
+                    break;
+                }
             }
             if self.config.stop_when_finished && self.inputs.all_finished() {
                 tracing::info!(

@@ -11,7 +11,16 @@ use crate::checkpoint::Unreadable;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong when starting or running a pipeline.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` shows the message and its causes, as `anyhow` does, so that `fn main() ->
+/// streamdsl::Result<()>` prints a sentence, not a struct:
+///
+/// ```
+/// let error = streamdsl_runtime::Error::InputNotBound { pipeline: "WordCount", input: "lines" };
+/// let shown = format!("{error:?}");
+/// assert!(shown.starts_with("input `lines` of pipeline `WordCount` is not bound"));
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An input of the pipeline was never given a source.
@@ -238,6 +247,23 @@ fn quoted(lines: &[String]) -> String {
         .join(", ")
 }
 
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut cause = std::error::Error::source(self);
+        if cause.is_some() {
+            write!(f, "\n\nCaused by:")?;
+        }
+        let mut n = 0;
+        while let Some(e) = cause {
+            write!(f, "\n    {n}: {e}")?;
+            cause = e.source();
+            n += 1;
+        }
+        Ok(())
+    }
+}
+
 /// Each file with why it cannot be restored: `file: why: cause; file: why`.
 fn reasons(files: &[(String, Unreadable)]) -> String {
     files
@@ -261,5 +287,27 @@ impl std::fmt::Display for Chain<'_> {
             cause = e.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_the_message_and_its_causes() {
+        let error = Error::OutputFailed {
+            pipeline: "Counts",
+            index: 0,
+            operation: "foreach_rdd",
+            stream: "counts",
+            time: Time::from_millis(1000),
+            source: "disk full".into(),
+        };
+        assert_eq!(
+            format!("{error:?}"),
+            "output 0 (`foreach_rdd` of stream `counts`) of pipeline `Counts` failed at batch 1000 ms\n\n\
+             Caused by:\n    0: disk full"
+        );
     }
 }

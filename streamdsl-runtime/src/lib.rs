@@ -53,6 +53,7 @@ pub use metrics::{
     BatchInfo, CheckpointInfo, OutputOperation, OutputOperationInfo, StreamingListener,
 };
 pub use outputs::database::DatabaseSink;
+pub use outputs::pprint::PySparkText;
 pub use outputs::save_as_text_files::TextFiles;
 pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};
 pub use text::Text;

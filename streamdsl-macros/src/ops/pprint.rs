@@ -23,9 +23,14 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
         Some(n) => quote!(#n),
         None => quote!(10),
     };
+    // Python's text where the record type has it, else `Debug`: picked by method resolution
+    // on the concrete record type (a reference to the renderer first, then the renderer).
     quote_spanned!(call.span=>
         #ctx.output(#index, #batch, |#out, #records| {
-            #rt::outputs::pprint::run(#out, #records, #num).map_err(::core::convert::Into::into)
+            #[allow(unused_imports)] // one of the two is picked
+            use #rt::outputs::pprint::{ViaDebug as _, ViaPySpark as _};
+            let render = (&&#rt::outputs::pprint::renderer(#records)).render();
+            #rt::outputs::pprint::run(#out, #records, #num, render).map_err(::core::convert::Into::into)
         });
     )
 }

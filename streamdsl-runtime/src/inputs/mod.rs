@@ -301,8 +301,8 @@ pub trait InputSet: Send + 'static {
     fn all_finished(&self) -> bool;
     /// Graceful stop of every input.
     fn stop_receiving(&mut self);
-    /// Whether any input still holds received records.
-    fn any_pending(&self) -> bool;
+    /// The inputs that still hold received records.
+    fn pending(&self) -> Vec<&'static str>;
     /// Each input's name and position, for a checkpoint.
     fn positions(&mut self) -> Vec<(String, Option<InputPosition>)>;
     /// Each input's counters and gauges, by input name.
@@ -376,8 +376,12 @@ macro_rules! input_set_for_tuple {
                 $(if let Some(s) = self.$i.source.as_mut() { s.stop_receiving(); })+
             }
 
-            fn any_pending(&self) -> bool {
-                false $(|| self.$i.source.as_ref().is_some_and(|s| s.has_pending()))+
+            fn pending(&self) -> Vec<&'static str> {
+                let mut pending = Vec::new();
+                $(if self.$i.source.as_ref().is_some_and(|s| s.has_pending()) {
+                    pending.push(self.$i.name);
+                })+
+                pending
             }
 
             fn positions(&mut self) -> Vec<(String, Option<InputPosition>)> {
@@ -422,8 +426,8 @@ impl InputSet for () {
         true
     }
     fn stop_receiving(&mut self) {}
-    fn any_pending(&self) -> bool {
-        false
+    fn pending(&self) -> Vec<&'static str> {
+        Vec::new()
     }
     fn positions(&mut self) -> Vec<(String, Option<InputPosition>)> {
         Vec::new()
