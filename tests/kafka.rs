@@ -92,6 +92,17 @@ mod with_kafka {
             "the batches after the first leave records behind: {lag:?}"
         );
         assert_eq!(lag.last(), Some(&0), "none left at the end: {lag:?}");
+        let last = metrics
+            .0
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .partition_lag
+            .clone();
+        let partitions: Vec<(i32, u64)> = last.iter().map(|(_, _, p, n)| (*p, *n)).collect();
+        assert_eq!(partitions.len(), 3, "each partition's lag: {last:?}");
+        assert!(partitions.iter().all(|(_, n)| *n == 0), "{last:?}");
 
         let batches = seen.lock().unwrap().clone();
         let full: Vec<_> = batches

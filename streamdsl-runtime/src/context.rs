@@ -82,7 +82,9 @@ impl StreamingContext {
     ///   counters and gauges (`streamdsl_input_lines_cut_total`,
     ///   `streamdsl_input_buffered_bytes`, …), histograms `streamdsl_batch_processing_seconds`,
     ///   `streamdsl_batch_scheduling_delay_seconds`, `streamdsl_batch_total_delay_seconds`,
-    ///   gauges `streamdsl_state_entries{operator}`, `streamdsl_checkpoint_duration_seconds`,
+    ///   gauges `streamdsl_state_entries{operator}`,
+    ///   `streamdsl_input_partition_lag_records{input,topic,partition}` (Kafka),
+    ///   `streamdsl_checkpoint_duration_seconds`,
     ///   `streamdsl_checkpoint_size_bytes`; every series is labelled with the pipeline.
     /// - `/api/status` and `/api/batches/<batch time in ms>` are the page's JSON.
     ///

@@ -387,6 +387,7 @@ impl<P: Pipeline> Driver<P> {
             processing_time: started.elapsed(),
             outputs: outcome.outputs,
             input_gauges: readings.gauges,
+            partition_lag: readings.partition_lag,
             state_entries: self.pipeline.state_entries(),
         };
         tracing::debug!(

@@ -337,6 +337,7 @@ mod tests {
                 failure: None,
             }],
             input_gauges: Vec::new(),
+            partition_lag: Vec::new(),
             state_entries: Vec::new(),
         }
     }

@@ -82,6 +82,12 @@ pub trait InputStream<T>: Send + 'static {
     fn gauges(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// Records of each `(topic, partition)` not read yet, as far as the input knows (Kafka's
+    /// consumer lag), reported with each batch's metrics.
+    fn partition_lag(&self) -> Vec<(String, i32, u64)> {
+        Vec::new()
+    }
 }
 
 /// Implements `InputStream<$to>` for `$ty`, an `InputStream<$from>`, by converting each
@@ -131,6 +137,9 @@ macro_rules! records_as {
             }
             fn gauges(&self) -> Vec<(&'static str, u64)> {
                 $crate::inputs::InputStream::<$from>::gauges(self)
+            }
+            fn partition_lag(&self) -> Vec<(String, i32, u64)> {
+                $crate::inputs::InputStream::<$from>::partition_lag(self)
             }
         }
     };
@@ -319,18 +328,20 @@ pub struct InputReadings {
     pub counters: Vec<(&'static str, &'static str, u64)>,
     /// Current values.
     pub gauges: Vec<(&'static str, &'static str, u64)>,
+    /// Lag per `(input, topic, partition)`.
+    pub partition_lag: Vec<(&'static str, String, i32, u64)>,
 }
 
 impl InputReadings {
-    fn add(
-        &mut self,
-        input: &'static str,
-        counters: Vec<(&'static str, u64)>,
-        gauges: Vec<(&'static str, u64)>,
-    ) {
+    fn add<T: 'static>(&mut self, input: &'static str, source: &dyn InputStream<T>) {
         let of_input = |(name, n)| (input, name, n);
-        self.counters.extend(counters.into_iter().map(of_input));
-        self.gauges.extend(gauges.into_iter().map(of_input));
+        self.counters
+            .extend(source.counters().into_iter().map(of_input));
+        self.gauges
+            .extend(source.gauges().into_iter().map(of_input));
+        let lag = source.partition_lag().into_iter();
+        self.partition_lag
+            .extend(lag.map(|(topic, partition, n)| (input, topic, partition, n)));
     }
 }
 
@@ -391,7 +402,7 @@ macro_rules! input_set_for_tuple {
             fn readings(&self) -> InputReadings {
                 let mut all = InputReadings::default();
                 $(if let Some(s) = self.$i.source.as_ref() {
-                    all.add(self.$i.name, s.counters(), s.gauges());
+                    all.add(self.$i.name, &**s);
                 })+
                 all
             }

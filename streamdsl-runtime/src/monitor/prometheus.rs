@@ -23,6 +23,13 @@ struct InputLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartitionLabels {
+    input: String,
+    topic: String,
+    partition: i32,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutputLabels {
     output: String,
     operation: String,
@@ -47,6 +54,7 @@ pub(crate) struct Metrics {
     scheduling_delay: Histogram,
     total_delay: Histogram,
     state_entries: Family<OperatorLabels, Gauge>,
+    partition_lag: Family<PartitionLabels, Gauge>,
     checkpoints: Counter,
     checkpoint_failures: Counter,
     checkpoint_duration: Seconds,
@@ -85,6 +93,7 @@ impl Metrics {
             scheduling_delay: delay_buckets(),
             total_delay: delay_buckets(),
             state_entries: Family::default(),
+            partition_lag: Family::default(),
             checkpoints: Counter::default(),
             checkpoint_failures: Counter::default(),
             checkpoint_duration: Seconds::default(),
@@ -131,6 +140,11 @@ impl Metrics {
             "state_entries",
             "Entries a stateful operator keeps (keys; (key, batch) pairs of keyed windows)",
             m.state_entries.clone(),
+        );
+        r.register(
+            "input_partition_lag_records",
+            "Records of a Kafka partition not read yet, up to its high watermark",
+            m.partition_lag.clone(),
         );
         r.register("checkpoints", "Checkpoints written", m.checkpoints.clone());
         r.register(
@@ -190,6 +204,14 @@ impl Metrics {
                 .get_or_create(&input(name))
                 .inc_by(total.saturating_sub(*seen));
             *seen = total.max(*seen);
+        }
+        for (name, topic, partition, lag) in &info.partition_lag {
+            let labels = PartitionLabels {
+                input: (*name).to_owned(),
+                topic: topic.clone(),
+                partition: *partition,
+            };
+            self.partition_lag.get_or_create(&labels).set(*lag as i64);
         }
         for &(name, gauge, value) in &info.input_gauges {
             let family = self.input_gauges.entry(gauge).or_insert_with(|| {

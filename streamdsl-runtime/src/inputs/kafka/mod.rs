@@ -486,17 +486,24 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         Ok(())
     }
 
-    /// `lag_records`: records of the owned partitions past the last batch, up to each
-    /// partition's high watermark as last fetched (no broker round trip).
+    /// `lag_records`: the lag of every owned partition, summed.
     fn gauges(&self) -> Vec<(&'static str, u64)> {
+        let lag = self.partition_lag().iter().map(|(_, _, n)| n).sum();
+        vec![("lag_records", lag)]
+    }
+
+    /// Each owned partition's records past the last batch, up to its high watermark as last
+    /// fetched (no broker round trip).
+    fn partition_lag(&self) -> Vec<(String, i32, u64)> {
         let Some(consumer) = self.consumer.as_ref() else {
             return Vec::new();
         };
         let lag = self.reader.partitions.iter().filter_map(|p| {
             let high = cached_high_watermark(consumer, &p.topic_c, p.tp.1)?;
-            Some(high.saturating_sub(p.next?).max(0) as u64)
+            let behind = high.saturating_sub(p.next?).max(0) as u64;
+            Some((p.tp.0.clone(), p.tp.1, behind))
         });
-        vec![("lag_records", lag.sum())]
+        lag.collect()
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
