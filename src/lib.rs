@@ -236,6 +236,15 @@
 //! pipeline killed at any point and restarted has the same state and the same outputs from
 //! then on as one never stopped.
 //!
+//! Checkpointed state is serde data: the keys and values a stateful operator keeps (the
+//! `(K, S)` of `update_state_by_key`, a window's records) must implement `Serialize` and
+//! `Deserialize` — add `#[derive(serde::Serialize, serde::Deserialize)]` to a struct of yours
+//! (serde with its `derive` feature in your `Cargo.toml`; the compile error says so, at the
+//! state's type). State owns its data: a borrowed `&str` key is a compile error, use `String`.
+//! Each operator's state is stored on its own, so when a state type changed since a
+//! checkpoint (a field added), restoring names the operator; the new type can say how to
+//! convert the previous one with [`state::StateMigration`], and the old checkpoint restores.
+//!
 //! ## Outputs
 //!
 //! * `pprint(num?)`: the first `num` records (10 by default) of each batch in PySpark's format,

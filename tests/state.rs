@@ -349,7 +349,7 @@ fn a_checkpoint_of_the_previous_format_is_refused_with_what_to_do() {
     let text = err.to_string();
     assert!(
         text.contains("checkpoint-3000")
-            && text.contains("checkpoint format version 1; this build reads version 2 only")
+            && text.contains("checkpoint format version 1; this build reads version 3 only")
             && text.contains("move the checkpoint directory away to start afresh"),
         "{text}"
     );

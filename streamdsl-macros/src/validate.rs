@@ -414,6 +414,30 @@ fn stateful_node(
     let state_type = (stateful.state_type)(&inputs)
         .map_err(|message| diags.error(call.method.span(), message))
         .ok();
+    // State outlives the batch its records borrow from (`&str` of a batch's lines).
+    let borrows = |tokens: &TokenStream| {
+        let text = tokens.to_string();
+        text.contains('&')
+    };
+    if let Some(ty) = state_type.as_ref().filter(|ty| borrows(ty)) {
+        let borrowed = node.annotation.and_then(first_borrow);
+        let shown = borrowed.map_or_else(
+            || ty.to_string(),
+            |b| quote::ToTokens::to_token_stream(b).to_string(),
+        );
+        diags.error(
+            borrowed.map_or(call.method.span(), |b| b.and_token.span),
+            format!(
+                "the state of `{}` must own its data: `{}` borrows from a batch, and state outlives \
+                 every batch; use an owned type (`String` for `&str`), e.g. `.map(|(w, n)| (w.to_owned(), n))` \
+                 before `{}`",
+                node.name.map_or_else(|| spec.name.to_owned(), ToString::to_string),
+                shown.replace("& ", "&"),
+                spec.name,
+            ),
+        );
+        return None;
+    }
     if stateful.checkpoint.applies(&resolved.args) && g.checkpoint.is_none() {
         let instead = match stateful.checkpoint {
             NeedsCheckpoint::WhenGiven { instead, .. } => format!(", or {instead}"),
@@ -430,6 +454,32 @@ fn stateful_node(
         );
     }
     state_type
+}
+
+/// The first borrowed type (`&str`, `&T`) inside `ty`.
+fn first_borrow(ty: &Type) -> Option<&syn::TypeReference> {
+    match ty {
+        Type::Reference(r) => Some(r),
+        Type::Tuple(t) => t.elems.iter().find_map(first_borrow),
+        Type::Array(a) => first_borrow(&a.elem),
+        Type::Slice(s) => first_borrow(&s.elem),
+        Type::Paren(p) => first_borrow(&p.elem),
+        Type::Group(g) => first_borrow(&g.elem),
+        Type::Path(p) => p
+            .path
+            .segments
+            .iter()
+            .find_map(|segment| match &segment.arguments {
+                syn::PathArguments::AngleBracketed(args) => {
+                    args.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(t) => first_borrow(t),
+                        _ => None,
+                    })
+                }
+                _ => None,
+            }),
+        _ => None,
+    }
 }
 
 /// The checkpoint interval, which must be a multiple of the batch interval; by default the

@@ -35,7 +35,7 @@ pub trait Pipeline: Send + 'static {
 
     /// Replaces the pipeline's state with one read from a checkpoint.
     #[doc(hidden)]
-    fn restore_state(&mut self, bytes: &[u8]) -> Result<(), postcard::Error>;
+    fn restore_state(&mut self, bytes: &[u8]) -> Result<(), crate::state::StateError>;
 
     /// Entries each stateful operator keeps, by its name, in declaration order (see
     /// [`BatchInfo::state_entries`](crate::BatchInfo::state_entries)).

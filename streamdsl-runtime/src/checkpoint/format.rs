@@ -9,9 +9,10 @@ pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// Version of the file format; a file of another version is refused, not misread.
 ///
-/// Version 2 keeps keyed state per key group (see the crate docs' "Workers") and records the
-/// number of key groups; version 1 kept one table per operator.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3 keeps each stateful operator's state on its own, by name (a state that no
+/// longer decodes is named, and can be migrated); version 2 kept keyed state per key group
+/// (see the crate docs' "Workers") in one struct; version 1 kept one table per operator.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What is wrong with the bytes of a file that should be a checkpoint: the file is skipped
 /// for an older checkpoint, or, if none is readable, named in

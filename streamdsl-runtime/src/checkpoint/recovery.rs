@@ -18,7 +18,7 @@ pub enum Unreadable {
     /// shortens a path in compile errors only to a name no other public item has, and
     /// `tests/ui` expects `State<u64>` for `state::State`.
     #[error("its state does not decode as the pipeline's state types")]
-    StateMismatch(#[source] postcard::Error),
+    StateMismatch(#[source] crate::state::StateError),
     /// Its batch times are out of range or off this pipeline's batch grid: restoring them
     /// would overflow the clock arithmetic or never reach a checkpoint again.
     #[error(
@@ -385,9 +385,9 @@ mod tests {
                 offered.push(data.batch_time);
                 // The newest sane one holds a state the pipeline cannot decode.
                 match data.batch_time {
-                    2000 => Err(Unreadable::StateMismatch(
+                    2000 => Err(Unreadable::StateMismatch(crate::state::StateError::Layout(
                         postcard::Error::DeserializeUnexpectedEnd,
-                    )),
+                    ))),
                     _ => Ok(()),
                 }
             },

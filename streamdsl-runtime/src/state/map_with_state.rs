@@ -180,6 +180,20 @@ fn apply_group<K: Key + Clone, S, V, M>(
     out
 }
 
+impl<K: Key, S> super::MigratableState for MapWithState<K, S> {
+    type Value = S;
+    type With<V> = MapWithState<K, V>;
+    fn convert<V>(previous: MapWithState<K, V>, mut f: impl FnMut(V) -> S) -> Self {
+        let groups = previous.groups.map(|table| {
+            let converted = table
+                .into_iter()
+                .map(|(k, (v, touched))| (k, (f(v), touched)));
+            converted.collect()
+        });
+        MapWithState { groups }
+    }
+}
+
 impl<K, S> super::Entries for MapWithState<K, S> {
     /// The keys with state.
     fn entries(&self) -> usize {

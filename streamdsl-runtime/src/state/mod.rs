@@ -18,6 +18,7 @@ mod group_by_key_and_window;
 mod map_with_state;
 mod reduce_by_key_and_window;
 mod reduce_by_window;
+mod saved;
 mod update_state_by_key;
 mod window;
 
@@ -26,6 +27,9 @@ pub use group_by_key_and_window::{GroupByKeyAndWindow, GroupedRecord};
 pub use map_with_state::{MapWithState, State};
 pub use reduce_by_key_and_window::ReduceByKeyAndWindow;
 pub use reduce_by_window::ReduceByWindow;
+pub use saved::{Checkpointed, StateError, StateMigration};
+#[doc(hidden)]
+pub use saved::{MigratableState, Restorer, SavedStates, ViaMigration, ViaType, restorer, save};
 pub use update_state_by_key::UpdateStateByKey;
 pub use window::Window;
 
@@ -48,6 +52,13 @@ pub(crate) struct KeyGroups<G>(Vec<G>);
 pub(crate) trait Regroup: Default + Sized {
     /// `read`'s entries, each in the group of its key's hash, in their order within `read`.
     fn regroup(read: Vec<Self>) -> Vec<Self>;
+}
+
+impl<G> KeyGroups<G> {
+    /// Each group converted with `f`.
+    pub(crate) fn map<H>(self, f: impl FnMut(G) -> H) -> KeyGroups<H> {
+        KeyGroups(self.0.into_iter().map(f).collect())
+    }
 }
 
 impl<G: Default> Default for KeyGroups<G> {

@@ -109,6 +109,18 @@ fn update_group<K: Key, S, V>(
     *states = next;
 }
 
+impl<K: Key, S> super::MigratableState for UpdateStateByKey<(K, S)> {
+    type Value = S;
+    type With<V> = UpdateStateByKey<(K, V)>;
+    fn convert<V>(previous: UpdateStateByKey<(K, V)>, mut f: impl FnMut(V) -> S) -> Self {
+        let groups = previous.groups.map(|table| {
+            let converted = table.into_iter().map(|(k, v)| (k, f(v)));
+            converted.collect()
+        });
+        UpdateStateByKey { groups }
+    }
+}
+
 impl<R: KeyValue> super::Entries for UpdateStateByKey<R> {
     /// The keys with state.
     fn entries(&self) -> usize {
