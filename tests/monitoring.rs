@@ -11,6 +11,9 @@ use streamdsl::{BatchInfo, CheckpointInfo, StreamingListener};
 
 const BATCHES: usize = 6;
 
+/// A named counter the output bumps.
+static FAILED_BATCHES: streamdsl::Counter = streamdsl::Counter::new("failed_batches");
+
 stream! {
     /// Running word counts, checkpointed every batch; an output of the words fails on
     /// batches holding the word `fail`.
@@ -23,7 +26,12 @@ stream! {
             .update_state_by_key(|new: Vec<u64>, old: Option<u64>| Some(new.iter().sum::<u64>() + old.unwrap_or(0)));
         running.foreach_rdd(|_time, _batch| ());
         words.foreach_rdd(|_time, batch| {
-            if batch.iter().any(|w| w == "fail") { Err("the word `fail` came") } else { Ok(()) }
+            if batch.iter().any(|w| w == "fail") {
+                FAILED_BATCHES.add(1);
+                Err("the word `fail` came")
+            } else {
+                Ok(())
+            }
         });
     }
 }
@@ -156,6 +164,18 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
         failures as f64
     );
     let last = seen.batches.last().unwrap();
+    assert!(
+        last.counters.contains(&("failed_batches", 2)),
+        "{:?}",
+        last.counters
+    );
+    assert_eq!(
+        count(
+            "streamdsl_counter_total",
+            &[pipeline, ("counter", "failed_batches")]
+        ),
+        2.0
+    );
     assert_eq!(last.state_entries, [("running", 6)], "keys a to e and fail");
     assert_eq!(
         count(
@@ -205,6 +225,7 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
     assert_eq!(times, seen_times);
     assert_eq!(status["inputs"][0]["records_total"], records);
     assert_eq!(status["state"][0]["keys"], 6);
+    assert_eq!(status["counters"]["failed_batches"], 2);
     assert_eq!(status["checkpoints"].as_array().unwrap().len(), BATCHES);
 
     let second = &seen.batches[1];

@@ -405,3 +405,31 @@ fn tv25_default_checkpoint_intervals() {
         Some(Duration::from_secs(10))
     );
 }
+
+stream! {
+    /// `map_with_state` with the batch time, as Spark's `StateSpec.function` with `Time`.
+    pipeline TimedSessions {
+        batch = 1s;
+        checkpoint;
+        input words: String;
+        let seen: (String, i64) = words
+            .map(|w| (w, 1u64))
+            .map_with_state(|time: Time, word: &String, n: Option<u64>, state: &mut State<u64>| {
+                state.update(state.get().copied().unwrap_or(0) + n.unwrap_or(0));
+                (word.clone(), time.millis())
+            });
+        seen.pprint();
+    }
+}
+
+#[test]
+fn map_with_state_can_take_the_batch_time() {
+    let run = Harness::new(TimedSessions::new().words(words(&[&["a"], &["b", "a"]])))
+        .run(2)
+        .unwrap();
+    assert_eq!(sorted(&run, "seen", 1000), ["(\"a\", 1000)"]);
+    assert_eq!(
+        sorted(&run, "seen", 2000),
+        ["(\"a\", 2000)", "(\"b\", 2000)"]
+    );
+}

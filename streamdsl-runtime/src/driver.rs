@@ -388,6 +388,7 @@ impl<P: Pipeline> Driver<P> {
             outputs: outcome.outputs,
             input_gauges: readings.gauges,
             partition_lag: readings.partition_lag,
+            counters: crate::counters::totals(),
             state_entries: self.pipeline.state_entries(),
         };
         tracing::debug!(

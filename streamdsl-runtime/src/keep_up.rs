@@ -338,6 +338,7 @@ mod tests {
             }],
             input_gauges: Vec::new(),
             partition_lag: Vec::new(),
+            counters: Vec::new(),
             state_entries: Vec::new(),
         }
     }

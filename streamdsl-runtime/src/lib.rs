@@ -20,6 +20,7 @@ mod batch;
 pub mod checkpoint;
 mod clock;
 mod context;
+mod counters;
 mod driver;
 mod error;
 #[cfg(test)]
@@ -42,6 +43,7 @@ pub mod workers;
 pub use batch::{Batch, BatchBuilder, BatchSource, EndPartition, IntoBatch, Sink};
 pub use clock::ManualClock;
 pub use context::{Running, Stopper, StreamingContext, shutdown_signal};
+pub use counters::Counter;
 pub use driver::{BatchContext, StopMode};
 pub use error::{BoxError, Error, Result};
 pub use inputs::{

@@ -29,6 +29,8 @@ pub struct BatchInfo {
     /// Each input partition's lag after the batch, as `(input, topic, partition, records)`:
     /// a Kafka input's records not read yet, up to the high watermark it last saw.
     pub partition_lag: Vec<(&'static str, String, i32, u64)>,
+    /// Every [`Counter`](crate::Counter) added to so far, with its total.
+    pub counters: Vec<(&'static str, u64)>,
     /// Entries each stateful operator keeps after the batch, in declaration order: keys of
     /// `update_state_by_key` and `map_with_state`, `(key, batch)` pairs of keyed windows,
     /// records or batches of the others.

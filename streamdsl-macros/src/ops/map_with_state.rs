@@ -1,5 +1,7 @@
 //! `map_with_state(f[, timeout])`: `f(&key, Some(value), &mut state)` per record, its results
-//! the stream; with a timeout, idle keys get a last call `f(&key, None, &mut state)`.
+//! the stream; with a timeout, idle keys get a last call `f(&key, None, &mut state)`. A
+//! function of four parameters also gets the batch time first, as Spark's
+//! `StateSpec.function((time, key, value, state) => …)`: `f(time, &key, value, &mut state)`.
 
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, StageCode, StateTypeInputs, Stateful};
 use proc_macro2::{Ident, TokenStream};
@@ -21,14 +23,21 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 const HINT: &str = "`map_with_state` keeps a state per key, so its function must name the key and \
-                    state types: `|key: &K, value: Option<V>, state: &mut State<S>| …`";
+                    state types: `|key: &K, value: Option<V>, state: &mut State<S>| …` (or with the \
+                    batch time first: `|time: Time, key: &K, value: Option<V>, state: &mut State<S>| …`)";
+
+/// Whether the function takes the batch time first (four parameters).
+fn takes_time(function: Option<&Expr>) -> bool {
+    matches!(function, Some(Expr::Closure(c)) if c.inputs.len() == 4)
+}
 
 /// `MapWithState<K, S>` from the function's parameter types `&K` and `&mut State<S>`.
 fn state_type(inputs: &StateTypeInputs) -> Result<TokenStream, String> {
     let Some(Expr::Closure(closure)) = inputs.args.get("function").map(|a| a.expr) else {
         return Err(HINT.into());
     };
-    let typed = |i: usize| match closure.inputs.get(i) {
+    let first = usize::from(takes_time(inputs.args.get("function").map(|a| a.expr)));
+    let typed = |i: usize| match closure.inputs.get(first + i) {
         Some(Pat::Type(t)) => match &*t.ty {
             Type::Reference(r) => Some(&*r.elem),
             _ => None,
@@ -62,9 +71,20 @@ fn codegen(call: &OpCall, markers: &[Ident]) -> StageCode {
     };
     StageCode {
         sinks: quote_spanned!(call.span=> let mut #sink = #rt::ops::group_by_key::sink(&#marker, 1);),
-        ingest: quote_spanned!(call.span=>
-            let #out = #state.apply(#ctx.workers(), #ctx.time(), #sink, &(#user_f), #timeout);
-        ),
+        ingest: if takes_time(user_f) {
+            let f = call.fresh("f");
+            quote_spanned!(call.span=>
+                let #f = &(#user_f);
+                let #out = {
+                    let time = #ctx.time();
+                    #state.apply(#ctx.workers(), time, #sink, &(move |key, value, state| #f(time, key, value, state)), #timeout)
+                };
+            )
+        } else {
+            quote_spanned!(call.span=>
+                let #out = #state.apply(#ctx.workers(), #ctx.time(), #sink, &(#user_f), #timeout);
+            )
+        },
         batch: quote!(#out),
     }
 }

@@ -47,6 +47,7 @@ struct Board {
     batches: VecDeque<Arc<BatchRow>>,
     inputs: Vec<InputRow>,
     state: Vec<StateRow>,
+    counters: serde_json::Map<String, serde_json::Value>,
     checkpoints: VecDeque<CheckpointRow>,
     warnings: VecDeque<WarningRow>,
 }
@@ -156,6 +157,7 @@ impl Monitor {
             batches: VecDeque::new(),
             inputs: inputs.collect(),
             state: Vec::new(),
+            counters: serde_json::Map::new(),
             checkpoints: VecDeque::new(),
             warnings: VecDeque::new(),
         };
@@ -245,6 +247,9 @@ impl StreamingListener for MonitorListener {
             if let Some(input) = board.input(name) {
                 input.counters.insert(counter.to_owned(), total.into());
             }
+        }
+        for &(name, total) in &info.counters {
+            board.counters.insert(name.to_owned(), total.into());
         }
         board.state = info
             .state_entries

@@ -30,6 +30,11 @@ struct PartitionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CounterLabels {
+    counter: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutputLabels {
     output: String,
     operation: String,
@@ -55,6 +60,9 @@ pub(crate) struct Metrics {
     total_delay: Histogram,
     state_entries: Family<OperatorLabels, Gauge>,
     partition_lag: Family<PartitionLabels, Gauge>,
+    /// The pipeline's named counters, with their totals so far.
+    counters: Family<CounterLabels, Counter>,
+    counters_seen: HashMap<&'static str, u64>,
     checkpoints: Counter,
     checkpoint_failures: Counter,
     checkpoint_duration: Seconds,
@@ -94,6 +102,8 @@ impl Metrics {
             total_delay: delay_buckets(),
             state_entries: Family::default(),
             partition_lag: Family::default(),
+            counters: Family::default(),
+            counters_seen: HashMap::new(),
             checkpoints: Counter::default(),
             checkpoint_failures: Counter::default(),
             checkpoint_duration: Seconds::default(),
@@ -145,6 +155,11 @@ impl Metrics {
             "input_partition_lag_records",
             "Records of a Kafka partition not read yet, up to its high watermark",
             m.partition_lag.clone(),
+        );
+        r.register(
+            "counter",
+            "The pipeline's named counters (streamdsl::Counter)",
+            m.counters.clone(),
         );
         r.register("checkpoints", "Checkpoints written", m.checkpoints.clone());
         r.register(
@@ -202,6 +217,16 @@ impl Metrics {
             let seen = self.counter_totals.entry((name, counter)).or_default();
             family
                 .get_or_create(&input(name))
+                .inc_by(total.saturating_sub(*seen));
+            *seen = total.max(*seen);
+        }
+        for &(name, total) in &info.counters {
+            let seen = self.counters_seen.entry(name).or_default();
+            let labels = CounterLabels {
+                counter: name.to_owned(),
+            };
+            self.counters
+                .get_or_create(&labels)
                 .inc_by(total.saturating_sub(*seen));
             *seen = total.max(*seen);
         }
