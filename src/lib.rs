@@ -356,6 +356,29 @@
 //!
 //! Keyed operators give their keys in hash order, which differs between processes (see
 //! "Workers"): compare their batches with `sorted_at`, or set `STREAMDSL_HASH_SEED`.
+//!
+//! Records whose type implements serde's `Serialize` are captured as data too: read them
+//! back as values, by stream name, in their owned form:
+//!
+//! ```
+//! use streamdsl::prelude::*;
+//! use streamdsl::testing::Harness;
+//!
+//! stream! {
+//!     pipeline Counts {
+//!         batch = 1s;
+//!         input words: &str;
+//!         let counts = words.map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
+//!         counts.pprint();
+//!     }
+//! }
+//!
+//! let words = queue_stream(vec![vec!["a".to_owned(), "b".to_owned(), "a".to_owned()]]);
+//! let run = Harness::new(Counts::new().words(words)).run(1).unwrap();
+//! let mut counts = run.records::<(String, u64)>("counts", 1000);
+//! counts.sort();
+//! assert_eq!(counts, [("a".to_owned(), 2), ("b".to_owned(), 1)]);
+//! ```
 
 #![warn(missing_docs)]
 

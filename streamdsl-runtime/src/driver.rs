@@ -62,10 +62,11 @@ impl BatchContext<'_> {
         &mut self,
         index: usize,
         batch: &Batch<T>,
+        encode: Option<crate::outputs::Encode<T>>,
         op: impl FnOnce(&mut OutputContext<'_>, &Batch<T>) -> Result<(), BoxError>,
     ) {
         let time = self.time;
-        self.outputs.run(index, time, batch, op);
+        self.outputs.run(index, time, batch, encode, op);
     }
 }
 

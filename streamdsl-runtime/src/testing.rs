@@ -216,6 +216,12 @@ impl TestRun {
         }
     }
 
+    /// The records of `stream`'s first output at `millis`, as values of type `R` (see
+    /// [`OutputRecords::records`]; the crate docs' "Testing" has an example).
+    pub fn records<R: serde::de::DeserializeOwned>(&self, stream: &str, millis: i64) -> Vec<R> {
+        self.stream(stream).records(millis)
+    }
+
     /// The first output of the stream named `stream` (a `let` name or an input name).
     ///
     /// # Panics
@@ -278,6 +284,31 @@ impl<'a> OutputRecords<'a> {
         let mut records = self.records_at(millis).to_vec();
         records.sort();
         records
+    }
+
+    /// The records at `millis` as values of type `R`, in batch order; empty if the output did
+    /// not run then. The stream's records must implement serde's `Serialize`, and `R` be a
+    /// type they read back as (the same type, or its owned form: `(String, u64)` for
+    /// `(&str, u64)`).
+    ///
+    /// # Panics
+    /// If the records are not `Serialize`, or do not read back as `R`: a mistake in the test.
+    pub fn records<R: serde::de::DeserializeOwned>(&self, millis: i64) -> Vec<R> {
+        let Some(batch) = self.batches.iter().find(|b| b.time.millis() == millis) else {
+            return Vec::new();
+        };
+        let Some(data) = &batch.data else {
+            panic!(
+                "the records at {millis} ms are captured as text only: their type does not implement \
+                 serde's `Serialize`; derive it, or compare `records_at`'s `Debug` text"
+            );
+        };
+        postcard::from_bytes(data).unwrap_or_else(|e| {
+            panic!(
+                "the records at {millis} ms do not read back as `{}`: {e}",
+                std::any::type_name::<R>()
+            )
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
 //! batch, for custom sinks.
 
-use super::pprint::output_params;
+use super::pprint::{data_capture, output_params};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, is_closure_with_params};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -56,11 +56,12 @@ pub fn emit_callback(
     let result = finish(invoke, &out);
     // `mut` is needed only for `FnMut` functions; the rebinding keeps the `allow` off the
     // user's function.
+    let capture = data_capture(call, batch);
     quote_spanned!(call.span=>
         let #checked = #rt::outputs::#module::#check(&#marker, #user);
         #[allow(unused_mut)]
         let mut #f = #checked;
-        #ctx.output(#index, #batch, |#out, #records| {
+        #ctx.output(#index, #batch, #capture, |#out, #records| {
             #rt::OutputResult::into_output_result(#result)
         });
     )

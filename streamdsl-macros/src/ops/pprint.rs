@@ -25,14 +25,26 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
     };
     // Python's text where the record type has it, else `Debug`: picked by method resolution
     // on the concrete record type (a reference to the renderer first, then the renderer).
+    let capture = data_capture(call, batch);
     quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, |#out, #records| {
+        #ctx.output(#index, #batch, #capture, |#out, #records| {
             #[allow(unused_imports)] // one of the two is picked
             use #rt::outputs::pprint::{ViaDebug as _, ViaPySpark as _};
             let render = (&&#rt::outputs::pprint::renderer(#records)).render();
             #rt::outputs::pprint::run(#out, #records, #num, render).map_err(::core::convert::Into::into)
         });
     )
+}
+
+/// How the test harness captures the batch as data: an encoder when the records are
+/// `Serialize` (picked by method resolution on the concrete record type), else none.
+pub fn data_capture(call: &OpCall, batch: &TokenStream) -> TokenStream {
+    let rt = call.rt();
+    quote_spanned!(call.span=> {
+        #[allow(unused_imports)] // one of the two is picked
+        use #rt::outputs::{CaptureData as _, CaptureText as _};
+        (&&#rt::outputs::capturer(#batch)).encoder()
+    })
 }
 
 /// The parameters of an output's closure: its context and the batch.

@@ -1,7 +1,7 @@
 //! `save_as_text_files(prefix, suffix?)`: each batch as a directory of text files
 //! (`prefix-TIME_IN_MS[.suffix]/part-NNNNN`), written atomically.
 
-use super::pprint::output_params;
+use super::pprint::{data_capture, output_params};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -29,8 +29,9 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
         }
         None => quote_spanned!(call.span=> ::core::option::Option::None),
     };
+    let capture = data_capture(call, batch);
     quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, |#out, #records| {
+        #ctx.output(#index, #batch, #capture, |#out, #records| {
             #rt::outputs::save_as_text_files::run(#out, #records, #prefix, #suffix)
                 .map_err(::core::convert::Into::into)
         });

@@ -80,6 +80,47 @@ pub struct CapturedBatch {
     pub time: Time,
     /// Each record rendered with `{:?}`, in batch order.
     pub records: Vec<String>,
+    /// The records as data (postcard), if their type implements serde's `Serialize`: what
+    /// [`OutputRecords::records`](crate::testing::OutputRecords::records) decodes.
+    pub(crate) data: Option<Vec<u8>>,
+}
+
+/// Encodes a batch's records as data for the test harness.
+pub type Encode<T> = fn(&Batch<T>) -> Vec<u8>;
+
+/// Picks how the harness captures records of type `T` as data: the generated code calls
+/// `(&&capturer(batch)).encoder()` with [`CaptureData`] and [`CaptureText`] in scope, and
+/// method resolution takes `CaptureData` (on `&Capturer`) when `T` is `Serialize`.
+#[doc(hidden)]
+pub fn capturer<T>(_: &Batch<T>) -> Capturer<T> {
+    Capturer(std::marker::PhantomData)
+}
+
+#[doc(hidden)]
+pub struct Capturer<T>(std::marker::PhantomData<T>);
+
+/// Records that serde can write are captured as data too.
+#[doc(hidden)]
+pub trait CaptureData<T> {
+    fn encoder(&self) -> Option<Encode<T>>;
+}
+
+impl<T: serde::Serialize> CaptureData<T> for &Capturer<T> {
+    fn encoder(&self) -> Option<Encode<T>> {
+        Some(|batch| postcard::to_stdvec(&batch.iter().collect::<Vec<&T>>()).unwrap_or_default())
+    }
+}
+
+/// Other records are captured as text only.
+#[doc(hidden)]
+pub trait CaptureText<T> {
+    fn encoder(&self) -> Option<Encode<T>>;
+}
+
+impl<T> CaptureText<T> for Capturer<T> {
+    fn encoder(&self) -> Option<Encode<T>> {
+        None
+    }
 }
 
 /// Everything an output operation may use while it runs.
@@ -146,15 +187,21 @@ impl OutputRunner<'_> {
         index: usize,
         time: Time,
         batch: &Batch<T>,
+        encode: Option<Encode<T>>,
         op: impl FnOnce(&mut OutputContext<'_>, &Batch<T>) -> Result<(), BoxError>,
     ) {
         if let Some(capture) = self.capture {
             let records = batch.iter().map(|r| format!("{r:?}")).collect();
+            let data = encode.map(|encode| encode(batch));
             let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
             if c.len() <= index {
                 c.resize_with(index + 1, Vec::new);
             }
-            c[index].push(CapturedBatch { time, records });
+            c[index].push(CapturedBatch {
+                time,
+                records,
+                data,
+            });
         }
         let out = &self.info.outputs[index];
         let operation = OutputOperation {
