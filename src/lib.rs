@@ -80,6 +80,7 @@
 //! | `full_outer_join(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (Option<V>, Option<W>))` |
 //! | `cogroup(other, partitions?)` | `(K, V)`, `(K, W)` → `(K, (Vec<V>, Vec<W>))` |
 //! | `transform(function)` | `f(Batch<T>)` or `f(Time, Batch<T>)` → a `Vec` or `Batch` |
+//! | `transform_with(other, function)` | `f(Batch<T>, Batch<U>)` or `f(Time, Batch<T>, Batch<U>)` → a `Vec` or `Batch` |
 //!
 //! Windows and state:
 //!
@@ -139,6 +140,7 @@
 //!         words.full_outer_join(other).pprint();
 //!         words.cogroup(other).pprint();
 //!         numbers.transform(|batch| batch.into_iter().rev().collect::<Vec<_>>()).pprint();
+//!         words.transform_with(other, |a, b| a.into_iter().chain(b).collect::<Vec<_>>()).pprint();
 //!         let recent: (String, u64) = words.window(30s, 10s); recent.pprint();
 //!         lines.count_by_window(30s, 10s).pprint();
 //!         let total: i64 = numbers.reduce_by_window(|a, b| a + b, 30s, 10s); total.pprint();

@@ -258,3 +258,29 @@ fn union_repartition_glom_transform() {
         ["(1000, 3)", "(1000, 1)", "(1000, 3)"]
     );
 }
+
+stream! {
+    /// Spark's `transformWith`: a function of both streams' batches, with or without the time.
+    pipeline TransformWith {
+        batch = 1s;
+        input left: i64;
+        input right: i64;
+        let both = left.transform_with(right, |a, b| a.into_iter().chain(b).collect::<Vec<_>>());
+        both.pprint();
+        let sizes = left.transform_with(right, |time, a, b| vec![(time.millis(), a.len(), b.len())]);
+        sizes.pprint();
+    }
+}
+
+#[test]
+fn transform_with_sees_both_batches_and_the_time() {
+    let left = queue_stream(vec![vec![1i64, 2], vec![3]]);
+    let right = queue_stream(vec![vec![10i64], vec![]]);
+    let run = Harness::new(TransformWith::new().left(left).right(right))
+        .run(2)
+        .unwrap();
+    assert_eq!(run.stream("both").records_at(1000), ["1", "2", "10"]);
+    assert_eq!(run.stream("both").records_at(2000), ["3"]);
+    assert_eq!(run.records::<(i64, usize, usize)>("sizes", 1000), [(1000, 2, 1)]);
+    assert_eq!(run.records::<(i64, usize, usize)>("sizes", 2000), [(2000, 1, 0)]);
+}

@@ -39,6 +39,7 @@ declare_ops![
     full_outer_join,
     cogroup,
     transform,
+    transform_with,
     // Windows and state.
     window,
     count_by_window,
