@@ -48,6 +48,10 @@
 //!   from the block of text it received, without an allocation per line.
 //! * **Parameters** are values given to `Name::new`; operator arguments and closures see them
 //!   as references (`&T`).
+//! * **Arguments** of operators are positional, as in Spark, and the optional ones may be
+//!   left out where the rest cannot be mistaken for them; any argument may also be given by
+//!   its name, e.g. `reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 30s, filter = |kv| kv.1 > 0)`
+//!   or `pprint(num = 5)` (the names are those of the signatures below).
 //! * **Closures** run record by record; chains of `map`, `flat_map`, `filter`, `map_values`,
 //!   `flat_map_values` are fused into one loop. A closure is created once per batch.
 //! * A stream read by more than one operator or output must have `Clone` records; a stream

@@ -281,6 +281,12 @@ fn transform_with_sees_both_batches_and_the_time() {
         .unwrap();
     assert_eq!(run.stream("both").records_at(1000), ["1", "2", "10"]);
     assert_eq!(run.stream("both").records_at(2000), ["3"]);
-    assert_eq!(run.records::<(i64, usize, usize)>("sizes", 1000), [(1000, 2, 1)]);
-    assert_eq!(run.records::<(i64, usize, usize)>("sizes", 2000), [(2000, 1, 0)]);
+    assert_eq!(
+        run.records::<(i64, usize, usize)>("sizes", 1000),
+        [(1000, 2, 1)]
+    );
+    assert_eq!(
+        run.records::<(i64, usize, usize)>("sizes", 2000),
+        [(2000, 1, 0)]
+    );
 }

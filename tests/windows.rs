@@ -126,6 +126,10 @@ stream! {
         filtered.pprint();
         let plain: (String, i64) = pairs.reduce_by_key_and_window(|a, b| a + b, 2s);
         plain.pprint();
+        // The filter by name: the slide need not be written out.
+        let named: (String, i64) =
+            pairs.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 2s, filter = |(_, v)| *v != 0);
+        named.pprint(num = 10);
     }
 }
 
@@ -143,7 +147,7 @@ fn tv11_tv12_tv13_reduce_by_key_and_window() {
         &[],
         &[],
     ];
-    for stream in ["inverse", "filtered", "plain"] {
+    for stream in ["inverse", "filtered", "plain", "named"] {
         let got: Vec<Vec<String>> = (1..=5)
             .map(|k| r.stream(stream).sorted_at(k * 1000))
             .collect();

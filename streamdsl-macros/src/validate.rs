@@ -143,12 +143,14 @@ fn arguments<'a>(
     if !argument_count_fits(spec, call, diags) {
         return None;
     }
+    let (named, positional) = named_arguments(spec, call, diags)?;
     let mut streams = Vec::new();
     let mut args = Args::default();
     let mut ok = true;
-    let mut given = call.args.iter().peekable();
+    let mut given = positional.into_iter().peekable();
     for arg_spec in spec.args {
-        if arg_spec.kind == ArgKind::Stream {
+        let by_name = named.iter().find(|(name, _)| name == arg_spec.name);
+        if arg_spec.kind == ArgKind::Stream && by_name.is_none() {
             let count = if arg_spec.repeat { given.len() } else { 1 };
             for arg in given.by_ref().take(count) {
                 match stream_argument(g, spec, arg_spec.name, arg, diags) {
@@ -158,7 +160,18 @@ fn arguments<'a>(
             }
             continue;
         }
-        match given.next_if(|a| arg_spec.kind.fits(a)) {
+        let expr = match by_name {
+            Some((_, expr)) if arg_spec.kind == ArgKind::Stream => {
+                match stream_argument(g, spec, arg_spec.name, expr, diags) {
+                    Some(edge) => streams.push(edge),
+                    None => ok = false,
+                }
+                continue;
+            }
+            Some((_, expr)) => Some(*expr),
+            None => given.next_if(|a| arg_spec.kind.fits(a)),
+        };
+        match expr {
             Some(expr) => {
                 let millis = match arg_spec.kind {
                     ArgKind::Duration => match parse_duration(expr) {
@@ -209,6 +222,56 @@ fn arguments<'a>(
         return None;
     }
     ok.then_some((streams, args))
+}
+
+/// The call's named arguments (`filter = |kv| …`, `num = 5`), each an argument of the spec
+/// given once, and its positional ones, in order; `None` after reporting a wrong name.
+#[allow(clippy::type_complexity)]
+fn named_arguments<'a>(
+    spec: &OperatorSpec,
+    call: &'a Call,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<(String, &'a Expr)>, Vec<&'a Expr>)> {
+    let mut named: Vec<(String, &'a Expr)> = Vec::new();
+    let mut positional = Vec::new();
+    for arg in &call.args {
+        let Expr::Assign(assign) = arg else {
+            positional.push(arg);
+            continue;
+        };
+        let name = match &*assign.left {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        let known = name.filter(|n| spec.args.iter().any(|a| a.name == n));
+        match known {
+            Some(n) if named.iter().any(|(m, _)| *m == n) => {
+                diags.error(
+                    assign.left.span(),
+                    format!("argument `{n}` of `{}` is given twice", spec.name),
+                );
+                return None;
+            }
+            Some(n) => named.push((n, &*assign.right)),
+            None => {
+                let written = quote::ToTokens::to_token_stream(&assign.left).to_string();
+                let names: Vec<&str> = spec.args.iter().map(|a| a.name).collect();
+                let hint = crate::suggest::closest(&written, names.iter().copied())
+                    .map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"));
+                diags.error(
+                    assign.left.span(),
+                    format!(
+                        "`{}` has no argument named `{written}`{hint}; its arguments are `{}`: `{}`",
+                        spec.name,
+                        names.join("`, `"),
+                        spec.signature()
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    Some((named, positional))
 }
 
 /// Whether a call has as many arguments as its spec allows; reports it if not.
