@@ -11,6 +11,7 @@ use std::fs::{self, File};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use streamdsl::Unbound;
 use streamdsl::checkpoint::{CheckpointData, CheckpointDir};
 use streamdsl::prelude::*;
 
@@ -55,7 +56,7 @@ fn hand_written(dir: &Path, map: &std::collections::HashMap<String, u64>, n: u64
 
 /// What the driver does for a checkpoint: the pipeline's state serialized, then written with
 /// its metadata as `checkpoint-<n>`.
-fn streamdsl_checkpoint(pipeline: &RunningCount, ckpt: &CheckpointDir, n: i64) -> PathBuf {
+fn streamdsl_checkpoint(pipeline: &RunningCount<Unbound>, ckpt: &CheckpointDir, n: i64) -> PathBuf {
     let data = CheckpointData {
         pipeline: pipeline.info().name.to_owned(),
         fingerprint: pipeline

@@ -21,6 +21,7 @@ use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group,
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use streamdsl::DatabaseSink;
+use streamdsl::Unbound;
 use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
@@ -189,7 +190,7 @@ fn rows(n: u64) -> Vec<(String, u64)> {
 /// The two sides on one server, and the state they carry between batches.
 struct Sides {
     server: Server,
-    runner: BatchRunner<DatabaseUpsert>,
+    runner: BatchRunner<DatabaseUpsert<Unbound>>,
     runtime: tokio::runtime::Runtime,
     pool: Pool,
     hand_time: i64,

@@ -160,7 +160,7 @@ fn serve_once(data: &Arc<Vec<u8>>) -> (SocketAddr, JoinHandle<Instant>) {
 }
 
 /// Socket input into a pipeline: start (connect) to the batch that completes the count.
-fn socket_pipeline<P: Pipeline>(
+fn socket_pipeline<P: Pipeline + InputsBound>(
     data: &Arc<Vec<u8>>,
     lines: u64,
     buffer: Option<usize>,

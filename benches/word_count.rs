@@ -18,6 +18,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use streamdsl::Text;
+use streamdsl::Unbound;
 use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
@@ -122,7 +123,7 @@ fn hand_written_two_threads(lines: Vec<String>) -> usize {
 }
 
 /// The pipeline's per-batch code on one batch; the batch is consumed and dropped inside.
-fn generated(runner: &mut BatchRunner<WordCount>, lines: Batch<Text>) {
+fn generated(runner: &mut BatchRunner<WordCount<Unbound>>, lines: Batch<Text>) {
     runner.run((lines,)).expect("word count runs");
 }
 

@@ -41,7 +41,8 @@
 //! ```
 //!
 //! * **Inputs** are typed ports, bound when the pipeline is built:
-//!   `Name::new(params…).<input>(source)`. An input declared `&T` (e.g. `&[u8]`) is fed with
+//!   `Name::new(params…).<input>(source)`. An input left unbound is a compile error where the
+//!   pipeline is started (the type `Name<Bound, Unbound>` shows which; see [`InputsBound`]). An input declared `&T` (e.g. `&[u8]`) is fed with
 //!   owned records (`Vec<u8>`) and lends them to the pipeline, so what is split from a record
 //!   is a slice of it and nothing is copied. An input declared `&str` stores [`Text`] records:
 //!   sources of `String`s (queues, files) move theirs in, and the socket input lends each line
@@ -398,8 +399,8 @@ pub mod prelude {
     pub use streamdsl_runtime::inputs::kafka::{KafkaConfig, kafka_stream};
     pub use streamdsl_runtime::state::State;
     pub use streamdsl_runtime::{
-        Batch, BatchInfo, InputStream, ManualClock, Pipeline, QueueFeeder, QueueStream, Running,
-        StopMode, StreamingContext, StreamingListener, Time, queue_stream, socket_text_stream,
-        text_file_stream,
+        Batch, BatchInfo, InputStream, InputsBound, ManualClock, Pipeline, QueueFeeder,
+        QueueStream, Running, StopMode, StreamingContext, StreamingListener, Time, queue_stream,
+        socket_text_stream, text_file_stream,
     };
 }

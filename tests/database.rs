@@ -372,7 +372,7 @@ fn multiset<const N: usize>(rows: impl IntoIterator<Item = [String; N]>) -> Vec<
 
 /// Runs a harness on another thread, bounded: `Err` of the pipeline, or a panic if it did
 /// not finish within `limit`.
-fn run_bounded<P: Pipeline>(
+fn run_bounded<P: Pipeline + InputsBound>(
     harness: Harness<P>,
     batches: usize,
     limit: Duration,

@@ -4,7 +4,7 @@
 use streamdsl::prelude::*;
 use streamdsl::testing::{Harness, TestRun};
 
-fn run<P: Pipeline>(pipeline: P, batches: usize) -> TestRun {
+fn run<P: Pipeline + InputsBound>(pipeline: P, batches: usize) -> TestRun {
     Harness::new(pipeline).run(batches).expect("pipeline runs")
 }
 

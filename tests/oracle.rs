@@ -545,7 +545,7 @@ fn check_pprint(case: &Case, run: &TestRun, text: &PprintText) {
 
 /// Runs `pipeline` (inputs bound to the case's batches) for the oracle's number of batches and
 /// compares its only output, a `pprint()`, with the oracle's records and pprint text.
-fn check<P: Pipeline>(case: &Case, pipeline: P, shape: Shape, text: PprintText) {
+fn check<P: Pipeline + InputsBound>(case: &Case, pipeline: P, shape: Shape, text: PprintText) {
     let name = case.name;
     let info = pipeline.info();
     assert_eq!(

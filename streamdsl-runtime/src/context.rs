@@ -9,7 +9,7 @@ use crate::keep_up::KeepUp;
 use crate::metrics::StreamingListener;
 use crate::monitor::Monitor;
 use crate::outputs::{CapturedBatch, Console};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{InputsBound, Pipeline};
 use crate::{Time, TimeZone};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +22,8 @@ use tokio::sync::{mpsc, watch};
 ///
 /// ```no_run
 /// # use streamdsl_runtime::StreamingContext;
-/// # fn demo<P: streamdsl_runtime::Pipeline>(pipeline: P) -> streamdsl_runtime::Result<()> {
+/// # use streamdsl_runtime::{InputsBound, Pipeline};
+/// # fn demo<P: Pipeline + InputsBound>(pipeline: P) -> streamdsl_runtime::Result<()> {
 /// // Run until Ctrl-C (then stop gracefully):
 /// StreamingContext::new().run(pipeline)
 /// # }
@@ -159,7 +160,7 @@ impl StreamingContext {
     /// Starts the pipeline on a driver thread of its own and returns at once.
     ///
     /// Fails if an input is unbound or cannot start.
-    pub fn start<P: Pipeline>(mut self, mut pipeline: P) -> Result<Running> {
+    pub fn start<P: Pipeline + InputsBound>(mut self, mut pipeline: P) -> Result<Running> {
         let info = pipeline.info();
         let mut inputs = pipeline.take_inputs();
         let (checkpointer, resumed) = match (info.checkpoint_interval, &self.checkpoint_dir) {
@@ -287,21 +288,21 @@ impl StreamingContext {
     ///
     /// Logs to standard error unless the program set up a `tracing` subscriber: see
     /// [`init_logging`](crate::init_logging).
-    pub fn run<P: Pipeline>(self, pipeline: P) -> Result<()> {
+    pub fn run<P: Pipeline + InputsBound>(self, pipeline: P) -> Result<()> {
         self.run_with_signals(pipeline)
     }
 
     /// Starts the pipeline and runs it until every input is finished (e.g. a queue drained with
     /// no feeder left), then stops; Ctrl-C and SIGTERM stop it as they stop [`run`](Self::run).
     /// Returns the first error reported, if any. Logs as `run` does.
-    pub fn run_until_finished<P: Pipeline>(mut self, pipeline: P) -> Result<()> {
+    pub fn run_until_finished<P: Pipeline + InputsBound>(mut self, pipeline: P) -> Result<()> {
         self.stop_when_finished = true;
         self.run_with_signals(pipeline)
     }
 
     /// `run` and `run_until_finished`: the pipeline, stopped by the first signal gracefully
     /// and by a second one at once. The signal thread ends with the run.
-    fn run_with_signals<P: Pipeline>(self, pipeline: P) -> Result<()> {
+    fn run_with_signals<P: Pipeline + InputsBound>(self, pipeline: P) -> Result<()> {
         crate::init_logging();
         let handoff: Arc<Mutex<Handoff>> = Arc::default();
         let (finished, finished_rx) = watch::channel(false);

@@ -57,7 +57,7 @@ pub use metrics::{
 pub use outputs::database::DatabaseSink;
 pub use outputs::pprint::PySparkText;
 pub use outputs::save_as_text_files::TextFiles;
-pub use pipeline::{OutputInfo, Pipeline, PipelineInfo};
+pub use pipeline::{Bound, InputsBound, OutputInfo, Pipeline, PipelineInfo, Unbound};
 pub use text::Text;
 pub use time::{Time, TimeZone};
 
@@ -70,7 +70,7 @@ pub mod __private {
     pub use crate::keyed::KeyValue;
     pub use crate::ops::{self, Marker, annotated, partitions, shared};
     pub use crate::outputs::{self, OutputResult};
-    pub use crate::pipeline::{OutputInfo, Pipeline, PipelineInfo};
+    pub use crate::pipeline::{Bound, InputsBound, OutputInfo, Pipeline, PipelineInfo, Unbound};
     pub use crate::state;
     pub use crate::text::Text;
     pub use crate::time::Time;

@@ -8,7 +8,7 @@ use std::time::Duration;
 ///
 /// The macro implements this trait; users only pass pipelines to
 /// [`StreamingContext::start`](crate::StreamingContext::start) or the
-/// [`testing`](crate::testing) harness.
+/// [`testing`](crate::testing) harness, which also require [`InputsBound`].
 pub trait Pipeline: Send + 'static {
     /// The pipeline's input slots (one per `input` declaration, in order).
     #[doc(hidden)]
@@ -72,3 +72,24 @@ pub struct OutputInfo {
     /// The stream it writes: a `let` name, an input name, or `name.op…` for an unnamed chain.
     pub stream: &'static str,
 }
+
+/// A pipeline type whose every input is bound to a source: what starting it requires.
+///
+/// `Name::new(…)` has each input [`Unbound`] (the type's parameters, in input order), and
+/// binding one (`.lines(source)`) makes it [`Bound`]; the macro implements this trait for
+/// the type with every input bound. So a pipeline with an input left unbound is a compile
+/// error where it is started, not an error at run time.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot run: an input of the pipeline is not bound to a source",
+    label = "an `Unbound` in this type is an input not bound yet",
+    note = "bind every input before starting, e.g. `Name::new(..).lines(queue_stream(batches))`; the inputs are the type's parameters, in declaration order"
+)]
+pub trait InputsBound {}
+
+/// An input of a pipeline type that is bound to a source (see [`InputsBound`]).
+#[derive(Debug)]
+pub struct Bound;
+
+/// An input of a pipeline type not bound to a source yet (see [`InputsBound`]).
+#[derive(Debug)]
+pub struct Unbound;

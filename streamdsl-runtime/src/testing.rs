@@ -36,7 +36,7 @@ use crate::inputs::InputSet;
 use crate::metrics::{BatchInfo, StreamingListener};
 use crate::outputs::CapturedBatch;
 use crate::outputs::Console;
-use crate::pipeline::{Pipeline, PipelineInfo};
+use crate::pipeline::{InputsBound, Pipeline, PipelineInfo};
 use crate::{StreamingContext, Time, TimeZone};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -53,7 +53,7 @@ pub struct Harness<P> {
     checkpoint_dir: Option<PathBuf>,
 }
 
-impl<P: Pipeline> Harness<P> {
+impl<P: Pipeline + InputsBound> Harness<P> {
     /// A harness for `pipeline` (with its inputs bound). Default parallelism is 2, as the
     /// PySpark `local[2]` runs the oracle outputs come from.
     pub fn new(pipeline: P) -> Self {

@@ -107,10 +107,11 @@ mod tests {
         let krate: syn::Path = syn::parse_quote!(::elsewhere);
         let code = super::emit(&checked, &crate::plan::plan(&checked), &krate).to_string();
         assert!(!code.contains(":: streamdsl"), "{code}");
-        // The struct definitions (outside the alias' scope) and the alias itself.
+        // The struct definitions (outside the alias' scope: the input slots, the state, the
+        // inputs' default `Bound`) and the alias itself.
         assert_eq!(
             code.matches(":: elsewhere :: __private").count(),
-            3,
+            4,
             "{code}"
         );
     }

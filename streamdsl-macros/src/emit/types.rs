@@ -164,13 +164,16 @@ fn definitions(sig: &Signature, info: &Info, storage: &[Storage], rt: &Runtime) 
         }
     );
     let state_doc = format!("The state of pipeline `{name}`: one field per stateful operator.");
+    let binding = binding_params(sig);
     quote! {
         #(#attrs)*
         #[doc = #summary]
-        #vis struct #name {
+        #vis struct #name<#(#binding = #full::Bound),*> {
             #(#param_names: #param_types,)*
             __streamdsl_inputs: #slots,
             __streamdsl_state: #state_name,
+            /// Which inputs are bound: `Bound` or `Unbound` each, in input order.
+            __streamdsl_bound: ::core::marker::PhantomData<fn() -> (#(#binding,)*)>,
         }
 
         #[doc = #state_doc]
@@ -179,6 +182,14 @@ fn definitions(sig: &Signature, info: &Info, storage: &[Storage], rt: &Runtime) 
             #(#[doc = #field_docs] pub #field_names: #field_types,)*
         }
     }
+}
+
+/// The pipeline type's parameters, one per input: `Bound` or `Unbound` (see
+/// `Pipeline`, implemented only when every one is `Bound`).
+fn binding_params(sig: &Signature) -> Vec<Ident> {
+    (0..sig.inputs.len())
+        .map(|i| format_ident!("__Input{i}"))
+        .collect()
 }
 
 fn params<'a>(sig: &Signature<'a>) -> (Vec<&'a Ident>, Vec<&'a Type>) {
@@ -192,6 +203,7 @@ fn inherent_impl(sig: &Signature, info: &Info, storage: &[Storage], rt: &Ident) 
     let name_str = name.to_string();
     let input_names: Vec<String> = sig.inputs.iter().map(|(n, _)| n.to_string()).collect();
     let slots = slots(storage, rt);
+    let binding = binding_params(sig);
     let binders = sig.inputs.iter().zip(storage).enumerate().filter_map(
         |(i, ((input, ty), storage))| {
             // An input named like a method is an error already; the method stays.
@@ -204,11 +216,21 @@ fn inherent_impl(sig: &Signature, info: &Info, storage: &[Storage], rt: &Ident) 
                 "Binds input `{input}` (records: `{}`) to a source, e.g. `queue_stream(batches)`.",
                 quote!(#ty).to_string().replace(' ', "")
             );
+            let after = binding
+                .iter()
+                .enumerate()
+                .map(|(k, p)| if k == i { quote!(#rt::Bound) } else { quote!(#p) });
             Some(quote! {
                 #[doc = #doc]
-                #vis fn #input(mut self, source: impl #rt::InputStream<#storage>) -> Self {
-                    self.__streamdsl_inputs.#index.bind(source);
-                    self
+                #vis fn #input(self, source: impl #rt::InputStream<#storage>) -> #name<#(#after),*> {
+                    let mut inputs = self.__streamdsl_inputs;
+                    inputs.#index.bind(source);
+                    #name {
+                        #(#param_names: self.#param_names,)*
+                        __streamdsl_inputs: inputs,
+                        __streamdsl_state: self.__streamdsl_state,
+                        __streamdsl_bound: ::core::marker::PhantomData,
+                    }
                 }
             })
         },
@@ -230,8 +252,9 @@ fn inherent_impl(sig: &Signature, info: &Info, storage: &[Storage], rt: &Ident) 
     });
     let state_name = state_struct_name(name);
     let new_doc = format!("Creates pipeline `{name}`. Bind its inputs before starting it.");
+    let unbound = binding.iter().map(|_| quote!(#rt::Unbound));
     quote! {
-        impl #name {
+        impl #name<#(#unbound),*> {
             #[doc = #new_doc]
             #[allow(clippy::new_without_default)]
             #vis fn new(#(#param_names: #param_types),*) -> Self {
@@ -239,8 +262,12 @@ fn inherent_impl(sig: &Signature, info: &Info, storage: &[Storage], rt: &Ident) 
                     #(#param_names,)*
                     __streamdsl_inputs: Self::__streamdsl_unbound(),
                     __streamdsl_state: ::core::default::Default::default(),
+                    __streamdsl_bound: ::core::marker::PhantomData,
                 }
             }
+        }
+
+        impl<#(#binding),*> #name<#(#binding),*> {
 
             /// The pipeline's state (its stateful operators'), as set before the first batch.
             #vis fn state(&self) -> &#state_name {
@@ -278,11 +305,14 @@ fn pipeline_impl(
         None => quote!(::core::option::Option::None),
     };
     let (save, restore) = save_and_restore(info, rt);
+    let binding = binding_params(sig);
     let state_fields: Vec<_> = info.state.fields.iter().map(|f| &f.name).collect();
     let state_names = state_fields.iter().map(|name| name.to_string());
     let ctx = names::at(names::CONTEXT, proc_macro2::Span::call_site());
     quote! {
-        impl #rt::Pipeline for #name {
+        impl #rt::InputsBound for #name {}
+
+        impl<#(#binding: 'static),*> #rt::Pipeline for #name<#(#binding),*> {
             type Inputs = #slots;
 
             fn info(&self) -> &'static #rt::PipelineInfo {
