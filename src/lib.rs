@@ -105,7 +105,7 @@
 //!
 //! | output | what it does |
 //! |---|---|
-//! | `pprint(num?)` | prints the first `num` records (10 by default) of each batch, as PySpark |
+//! | `pprint(num?, label?)` | prints the first `num` records (10 by default) of each batch, as PySpark; `label = "…"` names the output for tests |
 //! | `foreach_rdd(function)` | calls `function(time, batch)` or `function(batch)` with every batch; may return `Result<(), E>` |
 //! | `foreach_batch(function)` | the same with an async function, awaited before the next output runs |
 //! | `save_as_text_files(prefix, suffix?)` | each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically |

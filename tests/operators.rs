@@ -290,3 +290,30 @@ fn transform_with_sees_both_batches_and_the_time() {
         [(2000, 1, 0)]
     );
 }
+
+stream! {
+    /// Two `pprint`s of one stream, told apart by their labels.
+    pipeline Labelled {
+        batch = 1s;
+        input numbers: i64;
+        let doubled = numbers.map(|n| n * 2);
+        doubled.pprint(2, label = "first two");
+        doubled.pprint(label = "all");
+    }
+}
+
+#[test]
+fn labelled_outputs_are_found_by_their_labels() {
+    let run = Harness::new(Labelled::new().numbers(queue_stream(vec![vec![1i64, 2, 3]])))
+        .run(1)
+        .unwrap();
+    assert_eq!(run.stream("first two").records_at(1000), ["2", "4", "6"]);
+    assert_eq!(run.records::<i64>("all", 1000), [2, 4, 6]);
+    // The printed text is PySpark's: the label is not in it.
+    assert!(!run.console().contains("first two"), "{}", run.console());
+    assert_eq!(
+        run.console().matches("...").count(),
+        1,
+        "the first prints two and `...`"
+    );
+}

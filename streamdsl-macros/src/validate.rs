@@ -168,6 +168,19 @@ fn arguments<'a>(
                 }
                 continue;
             }
+            Some((_, expr)) if !arg_spec.kind.fits(expr) => {
+                diags.error(
+                    expr.span(),
+                    format!(
+                        "`{}` of `{}` must be {}",
+                        arg_spec.name,
+                        spec.name,
+                        arg_spec.kind.describe()
+                    ),
+                );
+                ok = false;
+                continue;
+            }
             Some((_, expr)) => Some(*expr),
             None => given.next_if(|a| arg_spec.kind.fits(a)),
         };

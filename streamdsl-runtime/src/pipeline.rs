@@ -71,6 +71,8 @@ pub struct OutputInfo {
     pub operation: &'static str,
     /// The stream it writes: a `let` name, an input name, or `name.op…` for an unnamed chain.
     pub stream: &'static str,
+    /// The label given with `pprint(label = "…")`, if any.
+    pub label: Option<&'static str>,
 }
 
 /// A pipeline type whose every input is bound to a source: what starting it requires.

@@ -222,7 +222,8 @@ impl TestRun {
         self.stream(stream).records(millis)
     }
 
-    /// The first output of the stream named `stream` (a `let` name or an input name).
+    /// The first output of the stream named `stream` (a `let` name or an input name), or the
+    /// output labelled so (`pprint(label = "…")`).
     ///
     /// # Panics
     /// If the pipeline has no output of that stream: a mistake in the test itself.
@@ -231,7 +232,8 @@ impl TestRun {
             .info
             .outputs
             .iter()
-            .position(|o| o.stream == stream)
+            .position(|o| o.label == Some(stream))
+            .or_else(|| self.info.outputs.iter().position(|o| o.stream == stream))
             .unwrap_or_else(|| {
                 let names: Vec<_> = self.info.outputs.iter().map(|o| o.stream).collect();
                 panic!(

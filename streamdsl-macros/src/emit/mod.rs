@@ -29,7 +29,16 @@ pub fn emit(p: &CheckedPipeline, plan: &Plan, krate: &syn::Path) -> TokenStream 
         outputs: p
             .outputs
             .iter()
-            .map(|o| (o.spec.name, p.nodes[o.node].label.clone()))
+            .map(|o| {
+                let label = o.args.get("label").and_then(|arg| match arg.expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                });
+                (o.spec.name, p.nodes[o.node].label.clone(), label)
+            })
             .collect(),
         checkpoint_ms: p.checkpoint_ms,
         fingerprint: fingerprint::fingerprint(p, &state),

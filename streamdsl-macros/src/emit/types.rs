@@ -17,7 +17,8 @@ use syn::Type;
 pub struct Info {
     pub batch_ms: u64,
     /// `(operation, stream label)` per output.
-    pub outputs: Vec<(&'static str, String)>,
+    /// Each output's operation, stream and label.
+    pub outputs: Vec<(&'static str, String, Option<String>)>,
     pub checkpoint_ms: Option<u64>,
     pub fingerprint: Vec<String>,
     pub state: PipelineState,
@@ -297,7 +298,13 @@ fn pipeline_impl(
     let input_names = sig.inputs.iter().map(|(n, _)| n.to_string());
     let slots = slots(storage, rt);
     let batch_ms = info.batch_ms;
-    let (output_ops, output_streams): (Vec<_>, Vec<_>) = info.outputs.iter().cloned().unzip();
+    let outputs = info.outputs.iter().map(|(operation, stream, label)| {
+        let label = match label {
+            Some(label) => quote!(::core::option::Option::Some(#label)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(#rt::OutputInfo { operation: #operation, stream: #stream, label: #label })
+    });
     let stateful = info.state.fields.iter().map(|f| &f.description);
     let fingerprint = &info.fingerprint;
     let checkpoint_interval = match info.checkpoint_ms {
@@ -320,7 +327,7 @@ fn pipeline_impl(
                     name: #name_str,
                     batch_interval: #rt::Duration::from_millis(#batch_ms),
                     inputs: &[#(#input_names),*],
-                    outputs: &[#(#rt::OutputInfo { operation: #output_ops, stream: #output_streams }),*],
+                    outputs: &[#(#outputs),*],
                     checkpoint_interval: #checkpoint_interval,
                     stateful: &[#(#stateful),*],
                     fingerprint: &[#(#fingerprint),*],

@@ -324,6 +324,8 @@ pub enum ArgKind {
     Value,
     /// A duration literal (`30s`), checked at compile time.
     Duration,
+    /// A string literal naming something (an output's label).
+    Label,
 }
 
 impl ArgKind {
@@ -332,9 +334,11 @@ impl ArgKind {
     pub fn fits(self, expr: &Expr) -> bool {
         let number =
             matches!(expr, Expr::Lit(l) if matches!(l.lit, syn::Lit::Int(_) | syn::Lit::Float(_)));
+        let string = matches!(expr, Expr::Lit(l) if matches!(l.lit, syn::Lit::Str(_)));
         match self {
             ArgKind::Duration => number,
             ArgKind::Function => !number,
+            ArgKind::Label => string,
             ArgKind::Stream | ArgKind::Value => true,
         }
     }
@@ -346,6 +350,7 @@ impl ArgKind {
             ArgKind::Function => "a function",
             ArgKind::Value => "a value",
             ArgKind::Duration => "a duration such as `30s`",
+            ArgKind::Label => "a string literal such as `\"top words\"`",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! `pprint(num?)`: prints the first `num` (default 10) records of each batch, PySpark's
-//! format.
+//! `pprint(num?, label?)`: prints the first `num` (default 10) records of each batch,
+//! PySpark's format; `label = "…"` names the output (the printed text is unchanged), so that
+//! the test harness tells several `pprint`s of one stream apart.
 
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, names};
 use proc_macro2::TokenStream;
@@ -8,10 +9,13 @@ use quote::{quote, quote_spanned};
 pub const SPEC: OperatorSpec = OperatorSpec {
     name: "pprint",
     spark_name: "pprint",
-    args: &[ArgSpec::optional("num", ArgKind::Value)],
+    args: &[
+        ArgSpec::optional("num", ArgKind::Value),
+        ArgSpec::optional("label", ArgKind::Label),
+    ],
     kind: Kind::Output(emit),
     doc: Doc {
-        summary: "prints the first `num` records (10 by default) of each batch, as PySpark",
+        summary: "prints the first `num` records (10 by default) of each batch, as PySpark; `label = \"…\"` names the output for tests",
         example: "lines.pprint(5);",
     },
 };
