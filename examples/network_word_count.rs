@@ -9,11 +9,17 @@
 //! ```
 //!
 //! A refused or closed connection is logged and retried every 2 s (Spark's receiver restart).
+//! With `--ui 127.0.0.1:4040` the live page and `/metrics` show the batches, and the
+//! `empty_words` counter (runs of spaces the split leaves).
 
 mod common;
 
 use clap::Parser;
+use streamdsl::Counter;
 use streamdsl::prelude::*;
+
+/// Empty words skipped: a named counter, in every batch's metrics.
+static EMPTY_WORDS: Counter = Counter::new("empty_words");
 
 stream! {
     /// Words per batch. Lines are borrowed (`&str`), so the words are slices of them.
@@ -22,7 +28,12 @@ stream! {
         input lines: &str;
         let counts = lines
             .flat_map(|line| line.split(' '))
-            .filter(|word| !word.is_empty())
+            .filter(|word| {
+                if word.is_empty() {
+                    EMPTY_WORDS.add(1);
+                }
+                !word.is_empty()
+            })
             .map(|word| (word, 1u64))
             .reduce_by_key(|a, b| a + b);
         counts.pprint();

@@ -189,6 +189,11 @@
 //! `count_by_window` counts every window, `0` when empty; `map_with_state` timeouts are
 //! evaluated every batch, not every tenth.
 //!
+//! Spark's `slice(from, to)` has no counterpart: a compiled pipeline keeps a batch only while
+//! a window needs it, so there are no remembered batches to slice. `window(w, s)` gives a
+//! pipeline the past batches it needs; a `foreach_rdd` or a listener can keep history of
+//! its own.
+//!
 //! ## Workers
 //!
 //! A batch runs on [`StreamingContext::workers`] threads (default: one per core, or the
