@@ -25,6 +25,9 @@ use streamdsl::Unbound;
 use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
+mod common;
+use common::median;
+
 /// Rows (distinct keys) per batch.
 const KEYS: usize = 100_000;
 /// Rows per statement: the sink's for two columns (`rows_per_statement` in its module).
@@ -351,12 +354,13 @@ fn server(c: &mut Criterion, server: Server) {
         KEYS as i64,
         "{name}: both tables hold the same rows"
     );
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let [ours, theirs] = &times;
-    let paired = median(ours.iter().zip(theirs).map(|(o, t)| o / t).collect());
+    let paired = median(
+        ours.iter()
+            .zip(theirs)
+            .map(|(o, t)| o / t)
+            .collect::<Vec<f64>>(),
+    );
     let rows_per_s = |s: f64| KEYS as f64 / s;
     eprintln!(
         "database bench {name}: streamdsl {:.0} rows/s, hand_written {:.0} rows/s (medians of {RATIO_ROUNDS} interleaved rounds); \

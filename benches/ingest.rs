@@ -41,7 +41,7 @@ use streamdsl::prelude::*;
 use tokio::io::AsyncBufReadExt;
 
 mod common;
-use common::{Completion, Progress, SplitMix64};
+use common::{Completion, Progress, SplitMix64, median};
 
 /// Text sent through the socket per run, in MiB (`STREAMDSL_INGEST_SOCKET_MIB` overrides it:
 /// with 640 the 50 ms batch grid's tail weighs ten times less and the steady state shows).
@@ -395,30 +395,26 @@ fn ratios(group: &str, sides: &[Side], bytes: usize, lines: u64) {
             times[side].push(sides[side].1());
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let totals: Vec<Vec<f64>> = times
         .iter()
         .map(|t| t.iter().map(|t| t.total.as_secs_f64()).collect())
         .collect();
     for (k, (name, _)) in sides.iter().enumerate() {
-        let m = median(&mut totals[k].clone());
+        let m = median(&totals[k]);
         let b = totals[k].iter().copied().fold(f64::INFINITY, f64::min);
         let sent: Option<Vec<f64>> = times[k]
             .iter()
             .map(|t| t.sent.map(|s| s.as_secs_f64()))
             .collect();
-        let sent = sent.map_or(String::new(), |mut sent| {
+        let sent = sent.map_or(String::new(), |sent| {
             let tails: Vec<f64> = times[k]
                 .iter()
                 .map(|t| (t.total - t.sent.unwrap_or_default()).as_secs_f64())
                 .collect();
             format!(
                 "; sent by {:.1} ms, tail {:.1} ms",
-                median(&mut sent) * 1e3,
-                median(&mut tails.clone()) * 1e3
+                median(&sent) * 1e3,
+                median(&tails) * 1e3
             )
         });
         eprintln!(
@@ -434,10 +430,10 @@ fn ratios(group: &str, sides: &[Side], bytes: usize, lines: u64) {
     let bare = &totals[n - 1];
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     for (k, (name, _)) in sides.iter().enumerate().take(n - 1) {
-        let mut paired: Vec<f64> = totals[k].iter().zip(bare).map(|(p, b)| p / b).collect();
+        let paired: Vec<f64> = totals[k].iter().zip(bare).map(|(p, b)| p / b).collect();
         eprintln!(
             "{group} ratio {name}/bare (interleaved, {RATIO_ROUNDS} rounds): median of paired ratios {:.2}x, of best times {:.2}x",
-            median(&mut paired),
+            median(&paired),
             best(&totals[k]) / best(bare),
         );
     }

@@ -55,7 +55,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 
 mod common;
-use common::ZipfWords;
+use common::{ZipfWords, median};
 
 /// Messages produced once and consumed by every run.
 const MESSAGES: u64 = 1_000_000;
@@ -439,12 +439,6 @@ fn checked(setup: &Setup, (name, run): Side) -> Run {
     timing
 }
 
-/// The median (the upper one of an even count).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Produces the data, runs the criterion group, then the paired rounds and their table.
 fn kafka(c: &mut Criterion) {
     let Ok(bootstrap) = std::env::var("KAFKA_BOOTSTRAP") else {
@@ -521,7 +515,7 @@ fn kafka(c: &mut Criterion) {
             );
         }
     }
-    let column = |k: usize, f: fn(&Run) -> f64| median(runs[k].iter().map(f).collect());
+    let column = |k: usize, f: fn(&Run) -> f64| median(runs[k].iter().map(f).collect::<Vec<f64>>());
     for (k, (name, _)) in SIDES.iter().enumerate() {
         let wall = column(k, |r| r.wall);
         eprintln!(
@@ -536,7 +530,7 @@ fn kafka(c: &mut Criterion) {
                 .iter()
                 .zip(&runs[1])
                 .map(|(p, b)| f(p) / f(b))
-                .collect(),
+                .collect::<Vec<f64>>(),
         )
     };
     eprintln!(

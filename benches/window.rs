@@ -28,7 +28,7 @@ use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
 mod common;
-use common::ZipfWords;
+use common::{ZipfWords, median};
 
 /// Distinct words.
 const VOCAB: usize = 10_000;
@@ -207,12 +207,8 @@ fn interleaved_ratio(short: &mut Config, long: &mut Config, batches: &[Pairs], r
             times[side].push(config.time_slide(batches));
         }
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let [s, l] = &times;
-    let paired = median(l.iter().zip(s).map(|(l, s)| l / s).collect());
+    let paired = median(l.iter().zip(s).map(|(l, s)| l / s).collect::<Vec<f64>>());
     eprintln!(
         "window ratio {} / {} (interleaved, {rounds} rounds): median of paired ratios {paired:.3}x; \
          median slide {:.3} ms / {:.3} ms",

@@ -23,7 +23,7 @@ use streamdsl::prelude::*;
 use streamdsl::testing::BatchRunner;
 
 mod common;
-use common::ZipfWords;
+use common::{ZipfWords, median};
 
 /// Text per batch (line bytes plus one `'\n'` per line, as the file `gen_words.py` writes).
 const BATCH_BYTES: usize = 8 << 20;
@@ -222,12 +222,9 @@ fn word_count(c: &mut Criterion) {
             times[side].push(start.elapsed().as_secs_f64());
         }
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
-    let paired = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(a, b)| a / b).collect());
+    let paired =
+        |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(a, b)| a / b).collect::<Vec<f64>>());
     let mbps = |s: f64| bytes as f64 / s / 1e6;
     let [one, two, hand, hand_two] = &times;
     for (name, t) in SIDES.iter().zip(&times) {

@@ -145,9 +145,9 @@ impl StreamingListener for Completion {
     }
 }
 
-/// The median of some timings.
-pub fn median(times: &[f64]) -> f64 {
-    let mut sorted = times.to_vec();
+/// The median of some timings (the upper one of an even count).
+pub fn median(times: impl AsRef<[f64]>) -> f64 {
+    let mut sorted = times.as_ref().to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[sorted.len() / 2]
 }
