@@ -60,17 +60,15 @@ pub(crate) struct Metrics {
     total_delay: Histogram,
     state_entries: Family<OperatorLabels, Gauge>,
     partition_lag: Family<PartitionLabels, Gauge>,
-    /// The pipeline's named counters, with their totals so far.
+    /// The pipeline's named counters.
     counters: Family<CounterLabels, Counter>,
-    counters_seen: HashMap<&'static str, u64>,
     checkpoints: Counter,
     checkpoint_failures: Counter,
     checkpoint_duration: Seconds,
     checkpoint_size: Gauge,
-    /// `streamdsl_input_<name>_total`, registered when an input first reports `name`, with
-    /// the totals seen so far (inputs report totals; Prometheus counters take increments).
+    /// `streamdsl_input_<name>_total` and `streamdsl_input_<name>`, registered when an input
+    /// first reports counter or gauge `name`.
     input_counters: HashMap<&'static str, Family<InputLabels, Counter>>,
-    counter_totals: HashMap<(&'static str, &'static str), u64>,
     input_gauges: HashMap<&'static str, Family<InputLabels, Gauge>>,
 }
 
@@ -83,6 +81,30 @@ fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// The family `input_<name>` of `families`, registered the first time an input reports it.
+fn registered<'a, M>(
+    registry: &mut Registry,
+    families: &'a mut HashMap<&'static str, Family<InputLabels, M>>,
+    name: &'static str,
+    kind: &str,
+) -> &'a Family<InputLabels, M>
+where
+    M: prometheus_client::metrics::TypedMetric + Default + Clone,
+    Family<InputLabels, M>: prometheus_client::registry::Metric,
+{
+    families.entry(name).or_insert_with(|| {
+        let family = Family::default();
+        let help = format!("The inputs' `{name}` {kind}");
+        registry.register(format!("input_{name}"), help, family.clone());
+        family
+    })
+}
+
+/// Raises a counter to `total`: sources report totals, Prometheus counters take increments.
+fn raise_to(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
+}
+
 fn input(input: &str) -> InputLabels {
     InputLabels {
         input: input.to_owned(),
@@ -92,8 +114,8 @@ fn input(input: &str) -> InputLabels {
 impl Metrics {
     pub(crate) fn new(pipeline: &'static str) -> Self {
         let labels = [(Cow::Borrowed("pipeline"), Cow::Borrowed(pipeline))];
-        let mut registry = Registry::with_prefix_and_labels("streamdsl", labels.into_iter());
-        let metrics = Metrics {
+        let registry = Registry::with_prefix_and_labels("streamdsl", labels.into_iter());
+        let mut metrics = Metrics {
             batches: Counter::default(),
             input_records: Family::default(),
             output_failures: Family::default(),
@@ -103,18 +125,16 @@ impl Metrics {
             state_entries: Family::default(),
             partition_lag: Family::default(),
             counters: Family::default(),
-            counters_seen: HashMap::new(),
             checkpoints: Counter::default(),
             checkpoint_failures: Counter::default(),
             checkpoint_duration: Seconds::default(),
             checkpoint_size: Gauge::default(),
             input_counters: HashMap::new(),
-            counter_totals: HashMap::new(),
             input_gauges: HashMap::new(),
-            registry: Registry::default(),
+            registry,
         };
-        let m = &metrics;
-        let r = &mut registry;
+        let m = &mut metrics;
+        let r = &mut m.registry;
         r.register("batches", "Batches completed", m.batches.clone());
         r.register(
             "input_records",
@@ -179,10 +199,7 @@ impl Metrics {
             Unit::Bytes,
             m.checkpoint_size.clone(),
         );
-        Metrics {
-            registry,
-            ..metrics
-        }
+        metrics
     }
 
     pub(crate) fn batch_completed(&mut self, info: &BatchInfo) {
@@ -205,30 +222,19 @@ impl Metrics {
                 .set(*entries as i64);
         }
         for &(name, counter, total) in &info.input_counters {
-            let family = self.input_counters.entry(counter).or_insert_with(|| {
-                let family = Family::default();
-                self.registry.register(
-                    format!("input_{counter}"),
-                    format!("The inputs' `{counter}` counter"),
-                    family.clone(),
-                );
-                family
-            });
-            let seen = self.counter_totals.entry((name, counter)).or_default();
-            family
-                .get_or_create(&input(name))
-                .inc_by(total.saturating_sub(*seen));
-            *seen = total.max(*seen);
+            let family = registered(
+                &mut self.registry,
+                &mut self.input_counters,
+                counter,
+                "counter",
+            );
+            raise_to(&family.get_or_create(&input(name)), total);
         }
         for &(name, total) in &info.counters {
-            let seen = self.counters_seen.entry(name).or_default();
             let labels = CounterLabels {
                 counter: name.to_owned(),
             };
-            self.counters
-                .get_or_create(&labels)
-                .inc_by(total.saturating_sub(*seen));
-            *seen = total.max(*seen);
+            raise_to(&self.counters.get_or_create(&labels), total);
         }
         for (name, topic, partition, lag) in &info.partition_lag {
             let labels = PartitionLabels {
@@ -239,15 +245,7 @@ impl Metrics {
             self.partition_lag.get_or_create(&labels).set(*lag as i64);
         }
         for &(name, gauge, value) in &info.input_gauges {
-            let family = self.input_gauges.entry(gauge).or_insert_with(|| {
-                let family = Family::default();
-                self.registry.register(
-                    format!("input_{gauge}"),
-                    format!("The inputs' `{gauge}` gauge"),
-                    family.clone(),
-                );
-                family
-            });
+            let family = registered(&mut self.registry, &mut self.input_gauges, gauge, "gauge");
             family.get_or_create(&input(name)).set(value as i64);
         }
     }

@@ -82,6 +82,6 @@ where
 impl<R: GroupedRecord> super::Entries for GroupByKeyAndWindow<R> {
     /// The `(key, batch)` pairs in the window.
     fn entries(&self) -> usize {
-        super::pane_entries(&self.groups)
+        super::pane_entries(self.groups.iter())
     }
 }

@@ -160,9 +160,13 @@ pub trait Entries {
     fn entries(&self) -> usize;
 }
 
-/// The entries of a keyed window's panes.
-fn pane_entries<K, V>(groups: &[Panes<K, V>]) -> usize {
-    groups.iter().flatten().map(|(_, pane)| pane.len()).sum()
+/// The entries of a keyed window's panes, over its key groups.
+fn pane_entries<'a, K: 'a, V: 'a>(groups: impl IntoIterator<Item = &'a Panes<K, V>>) -> usize {
+    groups
+        .into_iter()
+        .flatten()
+        .map(|(_, pane)| pane.len())
+        .sum()
 }
 
 /// A state that can be set before the first batch (Spark's `initialRDD`): what the generated

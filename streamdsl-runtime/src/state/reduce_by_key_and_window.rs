@@ -220,8 +220,7 @@ impl<K: Key + Clone, V: Clone> WindowGroup<K, V> {
 impl<R: KeyValue> super::Entries for ReduceByKeyAndWindow<R> {
     /// The `(key, batch)` pairs in the window.
     fn entries(&self) -> usize {
-        let panes = self.groups.iter().flat_map(|g| &g.panes);
-        panes.map(|(_, pane)| pane.len()).sum()
+        super::pane_entries(self.groups.iter().map(|g| &g.panes))
     }
 }
 
