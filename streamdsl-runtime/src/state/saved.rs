@@ -34,28 +34,40 @@ pub enum StateError {
     },
 }
 
-/// The states of a pipeline's operators, as a checkpoint holds them: `(name, bytes)`.
+/// The states of a pipeline's operators, as a checkpoint holds them: `(name, bytes)`,
+/// borrowed from the checkpoint's bytes.
 #[doc(hidden)]
-pub struct SavedStates(Vec<(String, Vec<u8>)>);
+pub struct SavedStates<'a>(Vec<(&'a str, &'a [u8])>);
 
-impl SavedStates {
+/// An operator's state bytes, written as one byte string (a copy of the slice) rather than
+/// a sequence of `u8`s (a serializer call per byte); postcard writes both the same way.
+struct Blob<'a>(&'a [u8]);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+impl<'a> SavedStates<'a> {
     /// The checkpoint bytes of every operator's state, in declaration order.
     pub fn save(states: Vec<(&'static str, Vec<u8>)>) -> Result<Vec<u8>, postcard::Error> {
-        postcard::to_stdvec(&states)
+        let blobs: Vec<(&str, Blob)> = states.iter().map(|(n, b)| (*n, Blob(b))).collect();
+        postcard::to_stdvec(&blobs)
     }
 
     /// Each operator's state bytes, read from a checkpoint.
-    pub fn read(bytes: &[u8]) -> Result<Self, StateError> {
+    pub fn read(bytes: &'a [u8]) -> Result<Self, StateError> {
         postcard::from_bytes(bytes)
             .map(SavedStates)
             .map_err(StateError::Layout)
     }
 
     /// The bytes of `name`'s state (`operator` names it in errors).
-    pub fn bytes(&self, name: &str, operator: &'static str) -> Result<&[u8], StateError> {
-        let found = self.0.iter().find(|(n, _)| n == name);
+    pub fn bytes(&self, name: &str, operator: &'static str) -> Result<&'a [u8], StateError> {
+        let found = self.0.iter().find(|(n, _)| *n == name);
         found
-            .map(|(_, bytes)| bytes.as_slice())
+            .map(|(_, bytes)| *bytes)
             .ok_or(StateError::Missing { operator })
     }
 }
