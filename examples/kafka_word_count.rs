@@ -16,6 +16,11 @@
 //!   cargo run --features kafka --example kafka_word_count -- $KAFKA_BOOTSTRAP word-count words'
 //! ```
 //!
+//! With `--out-topic counts` every slide's counts also go to topic `counts` (word as the
+//! message key, count as its decimal text, the batch time in header `streamdsl-batch-time`),
+//! as Spark's KafkaWordCount would with a Kafka sink; `--exactly-once INSTANCE` writes them in
+//! one transaction per batch (a broker with transactions is needed).
+//!
 //! Or against a broker of your own: `cargo run --features kafka --example kafka_word_count --
 //! broker:9092 word-count words,other-topic`.
 
@@ -25,11 +30,12 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+use streamdsl::outputs::kafka::{Delivery, KafkaSink};
 use streamdsl::prelude::*;
 
 stream! {
     /// Word counts of the messages' values over the last 10 minutes, every 2 s.
-    pub pipeline KafkaWordCount {
+    pub pipeline KafkaWordCount(out: Option<KafkaSink>) {
         batch = 2s;
         checkpoint;
         // Borrowed: the words are slices of the message value until the window owns them.
@@ -41,6 +47,7 @@ stream! {
             .map(|word| (word.to_string(), 1u64))
             .reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 10min, 2s);
         counts.pprint();
+        counts.save_to_kafka(out);
     }
 }
 
@@ -61,6 +68,13 @@ struct Args {
     /// `maxRatePerPartition`), so that a backlog drains in bounded batches.
     #[arg(long, value_name = "RECORDS")]
     max_rate_per_partition: Option<u64>,
+    /// Also write each slide's counts to this topic (key: the word, value: its count).
+    #[arg(long, value_name = "TOPIC")]
+    out_topic: Option<String>,
+    /// Write the counts exactly once, in one transaction per batch, as this instance of the
+    /// pipeline (keep it across restarts); needs `--out-topic` and a broker with transactions.
+    #[arg(long, value_name = "INSTANCE", requires = "out_topic")]
+    exactly_once: Option<String>,
     #[command(flatten)]
     ui: common::Ui,
 }
@@ -80,7 +94,14 @@ fn main() -> ExitCode {
     let checkpoint = args
         .checkpoint
         .unwrap_or_else(|| common::fresh_checkpoint_dir("kafka_word_count"));
-    let pipeline = KafkaWordCount::new().messages(kafka_stream(config));
+    let out = args.out_topic.map(|topic| {
+        let sink = KafkaSink::new(&args.bootstrap, &topic);
+        match args.exactly_once {
+            Some(instance) => sink.delivery(Delivery::ExactlyOnce { instance }),
+            None => sink,
+        }
+    });
+    let pipeline = KafkaWordCount::new(out).messages(kafka_stream(config));
     // Until Ctrl-C or SIGTERM.
     match args.ui.context().checkpoint_dir(checkpoint).run(pipeline) {
         Ok(()) => ExitCode::SUCCESS,

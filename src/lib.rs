@@ -110,6 +110,7 @@
 //! | `foreach_batch(function)` | the same with an async function, awaited before the next output runs |
 //! | `save_as_text_files(prefix, suffix?)` | each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically |
 //! | `save_to_database(sink)` | each batch in one database transaction, exactly once (features `mysql`, `postgres`) |
+//! | `save_to_kafka(sink)` | each batch's records to a Kafka topic, at least once or exactly once (feature `kafka`) |
 //!
 //! Every operator, used once:
 //!
@@ -402,6 +403,8 @@ pub mod prelude {
     pub use streamdsl_macros::stream;
     #[cfg(feature = "kafka")]
     pub use streamdsl_runtime::inputs::kafka::{KafkaConfig, kafka_stream};
+    #[cfg(feature = "kafka")]
+    pub use streamdsl_runtime::outputs::kafka::KafkaSink;
     pub use streamdsl_runtime::state::State;
     pub use streamdsl_runtime::{
         Batch, BatchInfo, InputStream, InputsBound, ManualClock, Pipeline, QueueFeeder,

@@ -135,3 +135,117 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
         )
         .collect()
 }
+
+/// A message as a consumer of the output topic sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumed {
+    pub partition: i32,
+    pub key: Option<String>,
+    pub payload: Option<String>,
+    /// The headers, as text.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Consumed {
+    /// The value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every message of `topic`'s partitions `0..partitions`, read from the start until none has
+/// come for a second (the test broker's high watermarks are not reliable enough to stop at);
+/// `read_committed` skips what aborted transactions wrote.
+pub fn consume_all(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    read_committed: bool,
+) -> Vec<Consumed> {
+    use streamdsl::inputs::kafka::rdkafka::Message as _;
+    use streamdsl::inputs::kafka::rdkafka::message::Headers as _;
+    let isolation = if read_committed {
+        "read_committed"
+    } else {
+        "read_uncommitted"
+    };
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique("reader"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    let mut list = TopicPartitionList::new();
+    for p in 0..partitions {
+        list.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&list).unwrap();
+    let mut messages = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut last = std::time::Instant::now();
+    while last.elapsed() < Duration::from_secs(1) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reading {topic} to its end took over 30 s"
+        );
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let message = message.unwrap();
+        last = std::time::Instant::now();
+        let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+        let headers = message.headers().map_or_else(Vec::new, |h| {
+            h.iter()
+                .map(|h| (h.key.to_owned(), text(h.value).unwrap_or_default()))
+                .collect()
+        });
+        messages.push(Consumed {
+            partition: message.partition(),
+            key: text(message.key()),
+            payload: text(message.payload()),
+            headers,
+        });
+    }
+    messages
+}
+
+/// The partition Java's default partitioner gives a key among `partitions`: murmur2 of the key
+/// bytes, made positive, modulo the count.
+pub fn java_partition(key: &[u8], partitions: i32) -> i32 {
+    ((murmur2(key) as u32 & 0x7fff_ffff) % partitions as u32) as i32
+}
+
+/// Kafka's `Utils.murmur2` (the Java client's key hash).
+pub fn murmur2(key: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ key.len() as u32;
+    let chunks = key.chunks_exact(4);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut k = u32::from_le_bytes(chunk.try_into().unwrap());
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    if tail.len() >= 3 {
+        h ^= (tail[2] as u32) << 16;
+    }
+    if tail.len() >= 2 {
+        h ^= (tail[1] as u32) << 8;
+    }
+    if !tail.is_empty() {
+        h ^= tail[0] as u32;
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)`, `(K, W)` → `(K, (Vec<V>, Vec<W>))`",
         example: "words.cogroup(other).pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "one `u64` per batch, `0` if empty",
         example: "lines.count().pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(T, u64)` per distinct record",
         example: "lines.count_by_value().pprint();",
+        feature: None,
     },
 };
 

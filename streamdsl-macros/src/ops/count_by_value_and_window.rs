@@ -16,6 +16,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → `(T, u64)`",
         example: "let frequent: (String, u64) = lines.count_by_value_and_window(30s, 10s); frequent.pprint();",
+        feature: None,
     },
 };
 

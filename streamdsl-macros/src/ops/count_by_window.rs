@@ -13,6 +13,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → `u64`, `0` for an empty window",
         example: "lines.count_by_window(30s, 10s).pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → `T` where `predicate(&T)`",
         example: "numbers.filter(|n| n % 2 == 0).pprint();",
+        feature: None,
     },
 };
 

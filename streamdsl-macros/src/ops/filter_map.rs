@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → `U` for each `Some(U)` of `f(T)`",
         example: "lines.filter_map(|line| line.parse::<i64>().ok()).pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → each item of `f(T)`",
         example: "lines.flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>()).pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `(K, W)` for each `W` in `f(V)`",
         example: "words.flat_map_values(|n| [n, n + 1]).pprint();",
+        feature: None,
     },
 };
 

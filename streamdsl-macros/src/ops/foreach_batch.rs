@@ -14,6 +14,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "the same with an async function, awaited before the next output runs",
         example: "numbers.foreach_batch(async |batch| println!(\"{} records\", batch.len()));",
+        feature: None,
     },
 };
 

@@ -14,6 +14,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "calls `function(time, batch)` or `function(batch)` with every batch; may return `Result<(), E>`",
         example: "numbers.foreach_rdd(|time, batch| println!(\"{time}: {} records\", batch.len()));",
+        feature: None,
     },
 };
 

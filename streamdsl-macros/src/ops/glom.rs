@@ -11,6 +11,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "one `Vec<T>` per partition",
         example: "numbers.glom().pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, Vec<V>)` per key",
         example: "words.group_by_key().pprint();",
+        feature: None,
     },
 };
 

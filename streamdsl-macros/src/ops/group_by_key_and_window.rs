@@ -20,6 +20,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `(K, Vec<V>)`",
         example: "let groups: (String, Vec<u64>) = words.group_by_key_and_window(30s, 10s); groups.pprint();",
+        feature: None,
     },
 };
 

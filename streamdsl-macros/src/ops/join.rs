@@ -19,6 +19,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)`, `(K, W)` → `(K, (V, W))`",
         example: "words.join(other).pprint();",
+        feature: None,
     },
 };
 

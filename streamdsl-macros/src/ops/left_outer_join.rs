@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)`, `(K, W)` → `(K, (V, Option<W>))`",
         example: "words.left_outer_join(other).pprint();",
+        feature: None,
     },
 };
 

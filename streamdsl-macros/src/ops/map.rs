@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → `f(T)`",
         example: "lines.map(|line| line.len()).pprint();",
+        feature: None,
     },
 };
 

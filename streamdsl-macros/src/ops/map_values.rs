@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `(K, f(V))`",
         example: "words.map_values(|n| n * 2).pprint();",
+        feature: None,
     },
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `function`'s results",
         example: "let seen = words.map_with_state(|word: &String, n: Option<u64>, state: &mut State<u64>| { state.update(state.get().copied().unwrap_or(0) + n.unwrap_or(0)); word.clone() }); seen.pprint();",
+        feature: None,
     },
 };
 

@@ -56,6 +56,7 @@ declare_ops![
     foreach_batch,
     save_as_text_files,
     save_to_database,
+    save_to_kafka,
 ];
 
 #[cfg(test)]
@@ -98,6 +99,9 @@ pub struct Doc {
     /// `words: (String, u64)`, `other: (String, u64)`, `numbers: i64` and the parameter
     /// `sink: DatabaseSink`; they are compiled as a doctest of the crate docs.
     pub example: &'static str,
+    /// The cargo feature the operator needs, if any: its example is left out of that
+    /// doctest, which builds without features (the operator's own tests use it).
+    pub feature: Option<&'static str>,
 }
 
 /// The role of an operator, each with its code generation.

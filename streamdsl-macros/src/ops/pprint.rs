@@ -17,6 +17,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "prints the first `num` records (10 by default) of each batch, as PySpark; `label = \"…\"` names the output for tests",
         example: "lines.pprint(5);",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "one record per batch, none if empty",
         example: "numbers.reduce(|a, b| a + b).pprint();",
+        feature: None,
     },
 };
 

@@ -16,6 +16,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` per key, values combined by `function`",
         example: "words.reduce_by_key(|a, b| a + b).pprint();",
+        feature: None,
     },
 };
 

@@ -25,6 +25,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `(K, V)` per key in the window",
         example: "let sums: (String, u64) = words.reduce_by_key_and_window(|a, b| a + b, |a, b| a - b, 30s, 10s); sums.pprint();",
+        feature: None,
     },
 };
 

@@ -31,6 +31,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → the window folded by `function`, nothing if empty",
         example: "let total: i64 = numbers.reduce_by_window(|a, b| a + b, 30s, 10s); total.pprint();",
+        feature: None,
     },
 };
 

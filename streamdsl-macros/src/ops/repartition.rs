@@ -11,6 +11,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "same records, in `partitions` partitions",
         example: "lines.repartition(4).pprint();",
+        feature: None,
     },
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)`, `(K, W)` → `(K, (Option<V>, W))`",
         example: "words.right_outer_join(other).pprint();",
+        feature: None,
     },
 };
 

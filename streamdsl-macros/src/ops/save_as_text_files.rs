@@ -17,6 +17,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically",
         example: "lines.save_as_text_files(\"/tmp/lines\", \"txt\");",
+        feature: None,
     },
 };
 

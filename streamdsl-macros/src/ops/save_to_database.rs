@@ -14,6 +14,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "each batch in one database transaction, exactly once (features `mysql`, `postgres`)",
         example: "words.save_to_database(sink);",
+        feature: None,
     },
 };
 

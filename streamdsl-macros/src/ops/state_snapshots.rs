@@ -15,6 +15,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "of a `map_with_state`: `(K, S)` for every key with state",
         example: "let running = other.map_with_state(|_: &String, n: Option<u64>, state: &mut State<u64>| { state.update(n.unwrap_or(0)); }, 60s); running.state_snapshots().pprint();",
+        feature: None,
     },
 };
 

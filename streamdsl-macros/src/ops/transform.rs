@@ -14,6 +14,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`f(Batch<T>)` or `f(Time, Batch<T>)` → a `Vec` or `Batch`",
         example: "numbers.transform(|batch| batch.into_iter().rev().collect::<Vec<_>>()).pprint();",
+        feature: None,
     },
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`f(Batch<T>, Batch<U>)` or `f(Time, Batch<T>, Batch<U>)` → a `Vec` or `Batch`",
         example: "words.transform_with(other, |a, b| a.into_iter().chain(b).collect::<Vec<_>>()).pprint();",
+        feature: None,
     },
 };
 

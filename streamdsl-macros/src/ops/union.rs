@@ -12,6 +12,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "records of all streams (same record type)",
         example: "words.union(other).pprint();",
+        feature: None,
     },
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`(K, V)` → `(K, S)` for every key with state",
         example: "let totals: (String, u64) = words.update_state_by_key(|new: Vec<u64>, old: Option<u64>| Some(old.unwrap_or(0) + new.iter().sum::<u64>())); totals.pprint();",
+        feature: None,
     },
 };
 

@@ -21,6 +21,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
     doc: Doc {
         summary: "`T` → the window's `T`s",
         example: "let recent: (String, u64) = words.window(30s, 10s); recent.pprint();",
+        feature: None,
     },
 };
 

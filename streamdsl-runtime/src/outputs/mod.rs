@@ -6,6 +6,8 @@ pub mod database;
 pub mod foreach_batch;
 #[doc(hidden)]
 pub mod foreach_rdd;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[doc(hidden)]
 pub mod pprint;
 pub mod save_as_text_files;

@@ -51,7 +51,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Errors that mean the broker cannot be reached right now (librdkafka keeps retrying).
-fn is_transport(error: &KafkaError) -> bool {
+pub(crate) fn is_transport(error: &KafkaError) -> bool {
     use RDKafkaErrorCode::*;
     matches!(
         error.rdkafka_error_code(),

@@ -178,28 +178,7 @@ impl KafkaConfig {
 
     /// Checks what can be checked without a broker: a clear error naming the setting.
     pub(super) fn validate(&self) -> Result<(), BoxError> {
-        let servers = self.bootstrap_servers.trim();
-        if servers.is_empty() {
-            return Err(
-                "kafka_stream: no bootstrap servers; give `host:port` (e.g. `127.0.0.1:9092`)"
-                    .into(),
-            );
-        }
-        for server in servers.split(',').map(str::trim) {
-            let server = server
-                .split_once("://")
-                .map_or(server, |(_, address)| address);
-            let valid = server.rsplit_once(':').is_some_and(|(host, port)| {
-                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
-            });
-            if !valid {
-                return Err(format!(
-                    "kafka_stream: malformed bootstrap server `{server}` in `{}`; expected `host:port`, e.g. `127.0.0.1:9092`",
-                    self.bootstrap_servers
-                )
-                .into());
-            }
-        }
+        validate_bootstrap("kafka_stream", &self.bootstrap_servers)?;
         if self.group_id.trim().is_empty() {
             return Err("kafka_stream: the consumer group id is missing; set one (Kafka keeps the committed offsets under it, e.g. `KafkaConfig::subscribe(servers, \"my-app\", topics)`)".into());
         }
@@ -235,6 +214,31 @@ impl KafkaConfig {
             (per_batch.ceil() as i64).max(1)
         })
     }
+}
+
+/// Checks a `host:port,…` bootstrap list; the error names `what` (the input or sink) and the
+/// malformed entry.
+pub(crate) fn validate_bootstrap(what: &str, servers: &str) -> Result<(), String> {
+    let list = servers.trim();
+    if list.is_empty() {
+        return Err(format!(
+            "{what}: no bootstrap servers; give `host:port` (e.g. `127.0.0.1:9092`)"
+        ));
+    }
+    for server in list.split(',').map(str::trim) {
+        let server = server
+            .split_once("://")
+            .map_or(server, |(_, address)| address);
+        let valid = server.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !valid {
+            return Err(format!(
+                "{what}: malformed bootstrap server `{server}` in `{servers}`; expected `host:port`, e.g. `127.0.0.1:9092`"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ mod client;
 mod config;
 mod decode;
 
+pub(crate) use client::is_transport;
+pub(crate) use config::validate_bootstrap;
 pub use config::{Assignment, KafkaConfig, StartFrom};
 pub use decode::{DecodeWith, KafkaDecoder, KafkaMessage, KafkaRecord, KeyValueText, RawRecords};
 /// The Kafka client crate this input is built on, for producers and admin calls in the same
