@@ -3,8 +3,13 @@
 //! intervals and resumed with SIGCONT. The pipeline keeps running empty batches, reports the
 //! outage once, and afterwards catches up without losing or doubling a record.
 //!
+//! `save_to_kafka` the same way: a batch produced while the broker is paused waits (librdkafka
+//! retries, the sink retries what was not acknowledged) and arrives once it is back; the
+//! pipeline goes on.
+//!
 //! A test binary of its own: pausing the shared broker would stall every other Kafka test
-//! running beside it (cargo runs test binaries one after another).
+//! running beside it (cargo runs test binaries one after another). Its tests take turns
+//! (`BROKER`), for the same reason.
 
 #[cfg(not(feature = "kafka"))]
 #[test]
@@ -16,10 +21,12 @@ mod common;
 
 #[cfg(feature = "kafka")]
 mod with_kafka {
-    use super::common::kafka::{Message, bootstrap, create_topic, produce, unique};
+    use super::common::kafka::{Message, bootstrap, consume_all, create_topic, produce, unique};
     use super::common::{Metrics, poll};
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
     use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
+    use streamdsl::outputs::kafka::{BATCH_TIME_HEADER, KafkaSink};
     use streamdsl::prelude::*;
 
     type Seen = Arc<Mutex<Vec<String>>>;
@@ -33,6 +40,14 @@ mod with_kafka {
                 seen.lock().unwrap().extend(batch.iter().map(|(_, v)| v.clone()));
             });
         }
+    }
+
+    /// Held by each test while it runs: one pauses the broker the other uses.
+    static BROKER: Mutex<()> = Mutex::new(());
+
+    fn broker_pid() -> String {
+        std::env::var("KAFKA_BROKER_PID")
+            .expect("KAFKA_BROKER_PID: the broker's pid, set by scripts/with-kafka.sh")
     }
 
     /// The paused broker, resumed when dropped (also when an assertion fails).
@@ -68,8 +83,8 @@ mod with_kafka {
     #[test]
     fn a_paused_broker_gives_empty_batches_one_outage_report_and_no_lost_record() {
         let Some(bootstrap) = bootstrap() else { return };
-        let pid = std::env::var("KAFKA_BROKER_PID")
-            .expect("KAFKA_BROKER_PID: the broker's pid, set by scripts/with-kafka.sh");
+        let _turn = BROKER.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = broker_pid();
         let topic = unique("outage");
         create_topic(&bootstrap, &topic, 2);
         produce(&bootstrap, &topic, messages(0..200));
@@ -109,6 +124,78 @@ mod with_kafka {
             metrics.input_counter("messages", "broker_outages"),
             1,
             "one outage, reported once"
+        );
+    }
+
+    stream! {
+        /// Key-value records to Kafka.
+        pipeline ToKafka(sink: KafkaSink) {
+            batch = 100ms;
+            input pairs: (String, String);
+            pairs.save_to_kafka(sink);
+        }
+    }
+
+    #[test]
+    fn a_batch_written_while_the_broker_is_paused_arrives_when_it_is_back() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let _turn = BROKER.lock().unwrap_or_else(|e| e.into_inner());
+        let topic = unique("sink-outage");
+        create_topic(&bootstrap, &topic, 2);
+        // Each attempt gives up after 2 s; ten retries outlast a 4 s pause.
+        let sink = KafkaSink::new(&bootstrap, &topic)
+            .delivery_timeout(Duration::from_secs(2))
+            .retries(10, Duration::from_millis(200));
+        let input = queue_stream(Vec::<Vec<(String, String)>>::new());
+        let feeder = input.feeder();
+        let metrics = Metrics::default();
+        let running = StreamingContext::new()
+            .add_listener(metrics.clone())
+            .start(ToKafka::new(sink).pairs(input))
+            .unwrap();
+        let batch = |range: std::ops::Range<usize>| -> Vec<(String, String)> {
+            range.map(|i| (format!("k{i}"), format!("v{i}"))).collect()
+        };
+        let keys = |messages: &[super::common::kafka::Consumed]| {
+            let mut keys: Vec<String> = messages.iter().filter_map(|m| m.key.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        };
+        feeder.push(batch(0..50));
+        poll("the first batch on the topic", || {
+            keys(&consume_all(&bootstrap, &topic, 2, false)).len() >= 50
+        });
+
+        let paused = Paused::new(&broker_pid());
+        feeder.push(batch(50..100));
+        std::thread::sleep(Duration::from_secs(4));
+        drop(paused);
+        feeder.push(batch(100..150));
+        poll("every batch on the topic", || {
+            keys(&consume_all(&bootstrap, &topic, 2, false)).len() >= 150
+        });
+        metrics.wait_batches(2);
+        running.stop(StopMode::Gracefully).unwrap();
+
+        let messages = consume_all(&bootstrap, &topic, 2, false);
+        let mut expected: Vec<String> = (0..150).map(|i| format!("k{i}")).collect();
+        expected.sort();
+        assert_eq!(keys(&messages), expected, "every record, none lost");
+        let mut by_time: Vec<(String, String)> = messages
+            .iter()
+            .map(|m| {
+                let time = m.header(BATCH_TIME_HEADER).unwrap().to_owned();
+                (time, m.key.clone().unwrap())
+            })
+            .collect();
+        let written = by_time.len();
+        by_time.sort();
+        by_time.dedup();
+        assert_eq!(
+            by_time.len(),
+            150,
+            "each record in one batch (repeats, if any, carry the same batch time): {written} messages"
         );
     }
 }

@@ -444,8 +444,8 @@ impl KafkaSink {
     }
 
     /// The producer, made and (exactly once) initialized for pipeline `pipeline`.
-    fn connect(&self, pipeline: &str) -> Result<Connected, KafkaSinkError> {
-        self.validate()?;
+    fn connect(&self, pipeline: &str) -> Result<Connected, Failure> {
+        self.validate().map_err(Failure::Permanent)?;
         let mut config = self.client_config();
         let id = self.transactional_id(pipeline);
         if let Some(id) = &id {
@@ -454,7 +454,7 @@ impl KafkaSink {
         }
         let producer: BaseProducer<Deliveries> = config
             .create_with_context(Deliveries::new(&self.bootstrap))
-            .map_err(|e| KafkaSinkError::Producer(Box::new(e)))?;
+            .map_err(|e| Failure::Permanent(KafkaSinkError::Producer(Box::new(e))))?;
         let transaction = match id {
             None => None,
             Some(id) => Some(self.begin_transactions(&producer, id)?),
@@ -472,31 +472,36 @@ impl KafkaSink {
         &self,
         producer: &BaseProducer<Deliveries>,
         id: String,
-    ) -> Result<Transaction, KafkaSinkError> {
+    ) -> Result<Transaction, Failure> {
         let timeout = self.delivery_timeout.max(Duration::from_secs(10));
-        producer.init_transactions(timeout).map_err(|source| {
-            KafkaSinkError::TransactionsUnsupported {
-                bootstrap: self.bootstrap.clone(),
-                id: id.clone(),
-                source: Box::new(source),
+        // An unreachable broker is worth a retry; any other refusal means no transactions.
+        let refused = |source: KafkaError| {
+            if is_transport(&source)
+                || matches!(
+                    source.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::MessageTimedOut | RDKafkaErrorCode::OperationTimedOut)
+                )
+            {
+                Failure::Transient(Vec::new(), Box::new(source))
+            } else {
+                Failure::Permanent(KafkaSinkError::TransactionsUnsupported {
+                    bootstrap: self.bootstrap.clone(),
+                    id: id.clone(),
+                    source: Box::new(source),
+                })
             }
-        })?;
+        };
+        producer.init_transactions(timeout).map_err(refused)?;
         let marker: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("group.id", &id)
             .set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed")
             .create()
-            .map_err(|e| KafkaSinkError::Producer(Box::new(e)))?;
+            .map_err(|e| Failure::Permanent(KafkaSinkError::Producer(Box::new(e))))?;
         let mut list = TopicPartitionList::new();
         list.add_partition(&self.topic, 0);
-        let committed = marker.committed_offsets(list, timeout).map_err(|source| {
-            KafkaSinkError::TransactionsUnsupported {
-                bootstrap: self.bootstrap.clone(),
-                id: id.clone(),
-                source: Box::new(source),
-            }
-        })?;
+        let committed = marker.committed_offsets(list, timeout).map_err(refused)?;
         let committed_through = committed
             .find_partition(&self.topic, 0)
             .and_then(|e| match e.offset() {
@@ -583,6 +588,26 @@ enum Failure {
     Transient(Vec<usize>, Box<KafkaError>),
 }
 
+/// Whether a transactional producer's error means a newer copy with its id took over.
+fn is_fenced(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(code, ProducerFenced | Fenced | InvalidProducerEpoch)
+}
+
+/// Whether the broker refused the producer's id or epoch: a new producer gets a new one.
+fn producer_id_refused(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        ProducerFenced
+            | Fenced
+            | InvalidProducerEpoch
+            | OutOfOrderSequenceNumber
+            | UnknownProducerId
+            | InvalidProducerIdMapping
+    )
+}
+
 fn stop(error: KafkaSinkError) -> BoxError {
     StopPipeline(error.into()).into()
 }
@@ -627,34 +652,53 @@ pub fn write<T: ToKafkaRecord>(
         return Ok(());
     };
     let time_ms = out.time().millis();
-    let mut connected = sink.producer.lock().unwrap_or_else(|e| e.into_inner());
-    if connected.is_none() {
-        *connected = Some(sink.connect(out.pipeline()).map_err(stop)?);
-    }
-    let Some(connected) = connected.as_mut() else {
-        unreachable!("connected above")
-    };
-    if connected
-        .transaction
-        .as_ref()
-        .is_some_and(|t| time_ms <= t.committed_through)
-    {
-        // Committed by a transaction before the restart that recomputes it.
-        return Ok(());
-    }
+    let pipeline = out.pipeline();
+    let mut slot = sink.producer.lock().unwrap_or_else(|e| e.into_inner());
     let records: Vec<&T> = batch.iter().collect();
     let mut pending: Vec<usize> = (0..records.len()).collect();
     let mut backoff = sink.first_backoff;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let error = match sink.attempt(connected, time_ms, &records, &pending) {
+        let outcome = match slot.as_mut() {
+            Some(connected) => Ok(connected),
+            None => sink.connect(pipeline).map(|c| slot.insert(c)),
+        }
+        .and_then(|connected| {
+            if connected
+                .transaction
+                .as_ref()
+                .is_some_and(|t| time_ms <= t.committed_through)
+            {
+                // Committed by a transaction before the restart that recomputes it.
+                return Ok(());
+            }
+            sink.attempt(connected, time_ms, &records, &pending)
+        });
+        let error = match outcome {
             Ok(()) => return Ok(()),
             Err(Failure::Permanent(e)) => return Err(stop(e)),
             Err(Failure::Transient(failed, error)) => {
-                // In a transaction every record goes again; otherwise only those not taken.
-                if connected.transaction.is_none() {
-                    pending = failed;
+                match slot.as_ref() {
+                    // In a transaction every record goes again; otherwise only those not taken.
+                    Some(connected) if connected.transaction.is_none() => pending = failed,
+                    _ => {}
+                }
+                // A producer in a fatal state, or whose producer id the broker no longer
+                // takes (an idempotent producer whose messages timed out while the broker
+                // was away), takes no more messages: the next attempt makes a new one (for
+                // exactly once, one that aborts the open transaction).
+                let fatal = slot
+                    .as_ref()
+                    .and_then(|c| c.producer.client().fatal_error());
+                let stale_id = error.rdkafka_error_code().is_some_and(producer_id_refused);
+                if fatal.is_some() || stale_id {
+                    let code = fatal.as_ref().map(|f| f.0).or(error.rdkafka_error_code());
+                    if sink.transactional_id("").is_some() && code.is_some_and(is_fenced) {
+                        return Err(stop(sink.fenced()));
+                    }
+                    tracing::warn!(topic = %sink.topic, ?code, "save_to_kafka: the producer cannot go on; making a new one");
+                    *slot = None;
                 }
                 error
             }
@@ -883,15 +927,12 @@ impl KafkaSink {
                 topic,
                 source: Box::new(error),
             }),
-            Some(ProducerFenced | InvalidProducerEpoch | Fenced) => {
+            // Another copy with the same transactional id took over; other fatal errors are
+            // mended by a new producer (see `write`).
+            Some(code) if self.transactional_id("").is_some() && is_fenced(code) => {
                 Failure::Permanent(self.fenced())
             }
-            _ => match &error {
-                // A fatal transactional error leaves the producer unusable: a newer epoch
-                // took over (fencing) or the broker ended the transaction for good.
-                KafkaError::Transaction(e) if e.is_fatal() => Failure::Permanent(self.fenced()),
-                _ => Failure::Transient(records, Box::new(error)),
-            },
+            _ => Failure::Transient(records, Box::new(error)),
         }
     }
 
