@@ -41,13 +41,11 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use streamdsl::inputs::kafka::rdkafka;
 use streamdsl::inputs::kafka::{KafkaConfig, kafka_stream};
 use streamdsl::prelude::*;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
@@ -55,6 +53,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 
 mod common;
+use common::kafka::{create_topic, delete_topic, unique};
 use common::{ZipfWords, median};
 
 /// Messages produced once and consumed by every run.
@@ -161,43 +160,11 @@ struct Setup {
     expected: Counts,
 }
 
-/// A name no other run uses.
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-/// The admin client's futures need an executor; a current-thread runtime is enough.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(future)
-}
-
-/// An admin client (topic creation and deletion).
-fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("an admin client")
-}
-
 /// Creates the topic and produces the messages (acks=all), counting their words; checks
 /// that the broker acknowledged every one.
 fn produce(bootstrap: &str, messages: u64) -> (String, u64, Counts) {
     let topic = unique("streamdsl-bench-kafka");
-    let new = NewTopic::new(&topic, PARTITIONS, TopicReplication::Fixed(1));
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = block_on(admin(bootstrap).create_topics([&new], &options))
-        .unwrap_or_else(|e| panic!("cannot create topic {topic} at {bootstrap}: {e}"));
-    for result in results {
-        result.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
-    }
+    create_topic(bootstrap, &topic, PARTITIONS);
     let producer: BaseProducer<Deliveries> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
@@ -539,10 +506,7 @@ fn kafka(c: &mut Criterion) {
         paired(|r| r.cpu)
     );
 
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    if let Err(e) = block_on(admin(&setup.bootstrap).delete_topics(&[&setup.topic], &options)) {
-        eprintln!("kafka bench: could not delete topic {}: {e}", setup.topic);
-    }
+    delete_topic(&setup.bootstrap, &setup.topic);
 }
 
 criterion_group!(benches, kafka);

@@ -3,6 +3,9 @@
 //! Python). Each bench uses part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
