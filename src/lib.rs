@@ -276,6 +276,13 @@
 //! * `save_to_database(sink)` (features `mysql`, `postgres`): each batch in one transaction,
 //!   appended or upserted with bound parameters, exactly once across restarts; `sink` is a
 //!   [`DatabaseSink`] parameter of the pipeline.
+//! * `save_to_kafka(sink)` (feature `kafka`): each batch's records to a Kafka topic, `(key,
+//!   value)` pairs as key and payload (text, bytes, numbers as decimal text), keys on the
+//!   partition Java's producer picks, the batch time in header `streamdsl-batch-time`. At least
+//!   once by default (idempotent producer, `acks=all`; records not acknowledged are sent again,
+//!   bounded, then the pipeline stops), or exactly once with one transaction per batch
+//!   (`Delivery::ExactlyOnce`, a broker with transactions needed). `sink` is a `KafkaSink`
+//!   parameter (or `Option<KafkaSink>`); see `outputs::kafka`.
 //!
 //! Outputs run in declaration order at every batch, empty batches included.
 //!
