@@ -20,7 +20,7 @@ mod common;
 #[cfg(feature = "kafka")]
 mod with_kafka {
     use super::common::kafka::{Message, bootstrap, committed, create_topic, produce, unique};
-    use super::common::{Metrics, peak_rss_kib, poll, printed};
+    use super::common::{Metrics, chain, peak_rss_kib, poll, printed, spawn_test_child};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
     use streamdsl::InvalidUtf8;
@@ -261,26 +261,12 @@ mod with_kafka {
         kill_after: Option<usize>,
     ) -> (Outputs, bool) {
         use std::io::BufRead;
-        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
-        command
-            .args([
-                "with_kafka::kafka_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env(
-                "STREAMDSL_KAFKA_CHILD",
-                format!("{}|{topic}|{group}", dir.display()),
-            )
-            .env_remove("STREAMDSL_CRASH_AT")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        if let Some(point) = crash_at {
-            command.env("STREAMDSL_CRASH_AT", point);
-        }
-        let mut child = KillOnDrop(command.spawn().unwrap());
+        let spec = format!("{}|{topic}|{group}", dir.display());
+        let mut child = spawn_test_child(
+            "with_kafka::kafka_child",
+            &[("STREAMDSL_KAFKA_CHILD", &spec)],
+            crash_at,
+        );
         let started = std::time::Instant::now();
         let mut outputs = Outputs::new();
         let mut lines = 0;
@@ -305,16 +291,6 @@ mod with_kafka {
         }
         let status = child.0.wait().unwrap();
         (outputs, killed || !status.success())
-    }
-
-    /// A child process that a failing assertion does not leave running.
-    struct KillOnDrop(std::process::Child);
-
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
     }
 
     /// Batch times as batch indexes from `first`.
@@ -411,17 +387,6 @@ mod with_kafka {
     }
 
     // ---- Bad settings fail clearly; bad payloads follow their policy ----
-
-    /// An error and its causes, `error: cause: …` (each message leaves its cause out).
-    fn chain(error: &dyn std::error::Error) -> String {
-        let mut text = error.to_string();
-        let mut cause = error.source();
-        while let Some(e) = cause {
-            text.push_str(&format!(": {e}"));
-            cause = e.source();
-        }
-        text
-    }
 
     /// The error `StreamingContext::start` gives for `config`, with its causes.
     fn start_error(config: KafkaConfig) -> String {

@@ -113,3 +113,41 @@ pub fn printed(stdout: &str, name: &str) -> String {
         .trim()
         .to_owned()
 }
+
+/// A child process running test `test` of this test binary alone (stdout piped, stderr
+/// dropped), with the crash point `crash_at` (`point:n`, see the `fault-injection` feature) if
+/// given; it is killed when dropped, so a failing assertion does not leave it running.
+pub fn spawn_test_child(test: &str, env: &[(&str, &str)], crash_at: Option<&str>) -> KillOnDrop {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .envs(env.iter().copied())
+        .env_remove("STREAMDSL_CRASH_AT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(point) = crash_at {
+        command.env("STREAMDSL_CRASH_AT", point);
+    }
+    KillOnDrop(command.spawn().unwrap())
+}
+
+/// A child process, killed when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An error and its causes, `error: cause: …` (each message leaves its cause out).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(&format!(": {e}"));
+        cause = e.source();
+    }
+    text
+}

@@ -1,7 +1,7 @@
 //! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
 //! batch, for custom sinks.
 
-use super::pprint::{data_capture, output_params};
+use super::pprint::{output_params, output_run};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, is_closure_with_params};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -31,13 +31,7 @@ pub fn emit_callback(
     module: &str,
     finish: impl FnOnce(TokenStream, &Ident) -> TokenStream,
 ) -> TokenStream {
-    let (rt, ctx, index, f, marker) = (
-        call.rt(),
-        call.ctx(),
-        call.output_index,
-        &call.closure,
-        &call.marker,
-    );
+    let (rt, f, marker) = (call.rt(), &call.closure, &call.marker);
     let user = call.arg("function");
     let (out, records) = output_params(call);
     let module = quote::format_ident!("{module}");
@@ -57,13 +51,15 @@ pub fn emit_callback(
     let result = finish(invoke, &out);
     // `mut` is needed only for `FnMut` functions; the rebinding keeps the `allow` off the
     // user's function.
-    let capture = data_capture(call, batch);
+    let run = output_run(
+        call,
+        batch,
+        quote_spanned!(call.span=> #rt::OutputResult::into_output_result(#result)),
+    );
     quote_spanned!(call.span=>
         let #checked = #rt::outputs::#module::#check(&#marker, #user);
         #[allow(unused_mut)]
         let mut #f = #checked;
-        #ctx.output(#index, #batch, #capture, |#out, #records| {
-            #rt::OutputResult::into_output_result(#result)
-        });
+        #run
     )
 }

@@ -22,7 +22,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (rt, ctx, index) = (call.rt(), call.ctx(), call.output_index);
+    let rt = call.rt();
     let (out, records) = output_params(call);
     let num = match call.arg("num") {
         Some(n) => quote!(#n),
@@ -30,20 +30,33 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
     };
     // Python's text where the record type has it, else `Debug`: picked by method resolution
     // on the concrete record type (a reference to the renderer first, then the renderer).
-    let capture = data_capture(call, batch);
-    quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, #capture, |#out, #records| {
+    output_run(
+        call,
+        batch,
+        quote_spanned!(call.span=>
             #[allow(unused_imports)] // one of the two is picked
             use #rt::outputs::pprint::{ViaDebug as _, ViaPySpark as _};
             let render = (&&#rt::outputs::pprint::renderer(#records)).render();
             #rt::outputs::pprint::run(#out, #records, #num, render).map_err(::core::convert::Into::into)
-        });
+        ),
+    )
+}
+
+/// An output's run at each batch: `body`, a function of the output's context and its records
+/// (named by [`output_params`]), returning the output's `Result`; the test harness captures
+/// the batch.
+pub fn output_run(call: &OpCall, batch: &TokenStream, body: TokenStream) -> TokenStream {
+    let (ctx, index) = (call.ctx(), call.output_index);
+    let (out, records) = output_params(call);
+    let capture = data_capture(call, batch);
+    quote_spanned!(call.span=>
+        #ctx.output(#index, #batch, #capture, |#out, #records| { #body });
     )
 }
 
 /// How the test harness captures the batch as data: an encoder when the records are
 /// `Serialize` (picked by method resolution on the concrete record type), else none.
-pub fn data_capture(call: &OpCall, batch: &TokenStream) -> TokenStream {
+fn data_capture(call: &OpCall, batch: &TokenStream) -> TokenStream {
     let rt = call.rt();
     quote_spanned!(call.span=> {
         #[allow(unused_imports)] // one of the two is picked

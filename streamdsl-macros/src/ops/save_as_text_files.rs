@@ -1,7 +1,7 @@
 //! `save_as_text_files(prefix, suffix?)`: each batch as a directory of text files
 //! (`prefix-TIME_IN_MS[.suffix]/part-NNNNN`), written atomically.
 
-use super::pprint::{data_capture, output_params};
+use super::pprint::{output_params, output_run};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -22,7 +22,7 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (rt, ctx, index, prefix) = (call.rt(), call.ctx(), call.output_index, call.arg("prefix"));
+    let (rt, prefix) = (call.rt(), call.arg("prefix"));
     let (out, records) = output_params(call);
     let suffix = match call.arg("suffix") {
         Some(s) => {
@@ -30,11 +30,12 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
         }
         None => quote_spanned!(call.span=> ::core::option::Option::None),
     };
-    let capture = data_capture(call, batch);
-    quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, #capture, |#out, #records| {
+    output_run(
+        call,
+        batch,
+        quote_spanned!(call.span=>
             #rt::outputs::save_as_text_files::run(#out, #records, #prefix, #suffix)
                 .map_err(::core::convert::Into::into)
-        });
+        ),
     )
 }

@@ -1,7 +1,7 @@
 //! `save_to_database(sink)`: each batch written to a database table in one transaction,
 //! exactly once across restarts; `sink` is a `DatabaseSink` parameter of the pipeline.
 
-use super::pprint::{data_capture, output_params};
+use super::pprint::{output_params, output_run};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -19,12 +19,11 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (rt, ctx, index, sink) = (call.rt(), call.ctx(), call.output_index, call.arg("sink"));
+    let (rt, index, sink) = (call.rt(), call.output_index, call.arg("sink"));
     let (out, records) = output_params(call);
-    let capture = data_capture(call, batch);
-    quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, #capture, |#out, #records| {
-            #rt::outputs::database::write(#out, #sink, #index, #records)
-        });
+    output_run(
+        call,
+        batch,
+        quote_spanned!(call.span=> #rt::outputs::database::write(#out, #sink, #index, #records)),
     )
 }

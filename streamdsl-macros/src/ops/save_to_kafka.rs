@@ -1,7 +1,7 @@
 //! `save_to_kafka(sink)`: each batch's records produced to a Kafka topic, at least once or in
 //! one transaction per batch; `sink` is a `KafkaSink` parameter of the pipeline.
 
-use super::pprint::{data_capture, output_params};
+use super::pprint::{output_params, output_run};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -19,12 +19,11 @@ pub const SPEC: OperatorSpec = OperatorSpec {
 };
 
 fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
-    let (rt, ctx, index, sink) = (call.rt(), call.ctx(), call.output_index, call.arg("sink"));
+    let (rt, sink) = (call.rt(), call.arg("sink"));
     let (out, records) = output_params(call);
-    let capture = data_capture(call, batch);
-    quote_spanned!(call.span=>
-        #ctx.output(#index, #batch, #capture, |#out, #records| {
-            #rt::outputs::kafka::write(#out, #sink, #records)
-        });
+    output_run(
+        call,
+        batch,
+        quote_spanned!(call.span=> #rt::outputs::kafka::write(#out, #sink, #records)),
     )
 }

@@ -16,13 +16,16 @@
 //!   again, with backoff, up to [`KafkaSink::retries`]; when those run out the pipeline stops
 //!   with the error, so a batch is never dropped and later batches never overtake it. A
 //!   restart recomputes the batches after its checkpoint and sends them again: a consumer may
-//!   see a batch twice, with the same batch-time header.
+//!   see a batch twice, with the same batch-time header when the input recomputes it at its
+//!   own time.
 //! - **Exactly once**: one Kafka transaction per batch, with a `transactional.id` of the
 //!   pipeline's name and the instance id given, stable across restarts. The transaction also
 //!   commits the batch time as an offset of the sink's own consumer group (named like the
 //!   transactional id), and a restarted pipeline skips the batches up to it: a batch
-//!   committed just before a crash is not written again. A second copy with the same id
-//!   fences the first (which stops with [`KafkaSinkError::Fenced`]). This needs a broker with
+//!   committed just before a crash is not written again (exact when the restart recomputes a
+//!   lost batch at its own time with the same records, as Spark's recovery does). A second
+//!   copy with the same id fences the first (which stops with [`KafkaSinkError::Fenced`]).
+//!   This needs a broker with
 //!   transactions (Apache Kafka, Redpanda); `read_committed` consumers see each record once.
 //!
 //! Memory stays bounded while the broker is slow: librdkafka's queue is capped
@@ -1005,8 +1008,18 @@ mod tests {
             permanent(RDKafkaErrorCode::TopicAuthorizationFailed)
                 .contains("not authorized to write topic `counts`")
         );
-        assert!(permanent(RDKafkaErrorCode::ProducerFenced).contains("fenced"));
+        // Fenced by another copy stops an exactly-once sink; an at-least-once sink makes a new
+        // producer (see `write`).
+        let exactly_once = KafkaSink::new("h:1", "counts").delivery(Delivery::ExactlyOnce {
+            instance: "a".into(),
+        });
+        let fenced = KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced);
+        assert!(matches!(
+            exactly_once.classify(fenced, vec![3]),
+            Failure::Permanent(KafkaSinkError::Fenced { .. })
+        ));
         for code in [
+            RDKafkaErrorCode::ProducerFenced,
             RDKafkaErrorCode::MessageTimedOut,
             RDKafkaErrorCode::AllBrokersDown,
             RDKafkaErrorCode::NotEnoughReplicas,
