@@ -366,17 +366,6 @@ mod with_kafka {
         true
     }
 
-    /// The records of an output topic as `(batch index, value, count)`: batch indexes count
-    /// from the run's first batch with records.
-    fn relative(messages: &[Consumed]) -> Vec<(i64, String, String)> {
-        let records = by_batch(messages);
-        let first = records.first().map_or(0, |r| r.0);
-        records
-            .into_iter()
-            .map(|(t, k, v)| ((t - first) / 100, k, v))
-            .collect()
-    }
-
     /// Each value's total over `records` (the counts added up).
     fn totals<'a>(
         records: impl IntoIterator<Item = &'a (i64, String, String)>,
@@ -439,7 +428,7 @@ mod with_kafka {
         create_topic(bootstrap, &output, KILL_PARTITIONS);
         let reference_spec = spec("reference", &output);
         assert!(!run_child(&reference_spec, None, bootstrap));
-        let reference = relative(&consume_all(
+        let reference = by_batch(&consume_all(
             bootstrap,
             &output,
             KILL_PARTITIONS,
@@ -462,7 +451,7 @@ mod with_kafka {
                 !run_child(&spec, None, bootstrap),
                 "{name}: the restarted child ran to the end"
             );
-            let seen = relative(&consume_all(
+            let seen = by_batch(&consume_all(
                 bootstrap,
                 &output,
                 KILL_PARTITIONS,

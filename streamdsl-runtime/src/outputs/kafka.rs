@@ -380,6 +380,11 @@ impl KafkaSink {
         self.skipped.load(Ordering::Relaxed)
     }
 
+    /// Whether batches are written in transactions.
+    fn exactly_once(&self) -> bool {
+        matches!(self.delivery, Delivery::ExactlyOnce { .. })
+    }
+
     /// The `transactional.id` of a pipeline named `pipeline`, if exactly once.
     pub fn transactional_id(&self, pipeline: &str) -> Option<String> {
         match &self.delivery {
@@ -697,7 +702,7 @@ pub fn write<T: ToKafkaRecord>(
                 let stale_id = error.rdkafka_error_code().is_some_and(producer_id_refused);
                 if fatal.is_some() || stale_id {
                     let code = fatal.as_ref().map(|f| f.0).or(error.rdkafka_error_code());
-                    if sink.transactional_id("").is_some() && code.is_some_and(is_fenced) {
+                    if sink.exactly_once() && code.is_some_and(is_fenced) {
                         return Err(stop(sink.fenced()));
                     }
                     tracing::warn!(topic = %sink.topic, ?code, "save_to_kafka: the producer cannot go on; making a new one");
@@ -932,7 +937,7 @@ impl KafkaSink {
             }),
             // Another copy with the same transactional id took over; other fatal errors are
             // mended by a new producer (see `write`).
-            Some(code) if self.transactional_id("").is_some() && is_fenced(code) => {
+            Some(code) if self.exactly_once() && is_fenced(code) => {
                 Failure::Permanent(self.fenced())
             }
             _ => Failure::Transient(records, Box::new(error)),
