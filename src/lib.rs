@@ -281,7 +281,8 @@
 //!   partition Java's producer picks, the batch time in header `streamdsl-batch-time`. At least
 //!   once by default (idempotent producer, `acks=all`; records not acknowledged are sent again,
 //!   bounded, then the pipeline stops), or exactly once with one transaction per batch
-//!   (`Delivery::ExactlyOnce`, a broker with transactions needed). `sink` is a `KafkaSink`
+//!   (`Delivery::ExactlyOnce`, a broker with transactions needed), which also commits the
+//!   offsets of the pipeline's `kafka_stream` inputs (Kafka in, Kafka out, exactly once). `sink` is a `KafkaSink`
 //!   parameter (or `Option<KafkaSink>`); see `outputs::kafka`.
 //!
 //! Outputs run in declaration order at every batch, empty batches included.

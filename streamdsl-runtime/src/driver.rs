@@ -6,7 +6,7 @@
 use crate::checkpoint::Checkpointer;
 use crate::clock::Clock;
 use crate::error::{BoxError, Chain, Error};
-use crate::inputs::InputSet;
+use crate::inputs::{Consumed, InputSet};
 use crate::keep_up::KeepUp;
 use crate::metrics::{BatchInfo, CheckpointInfo, ReceiverEvent, StreamingListener};
 use crate::outputs::{CapturedBatch, Console, OutputContext, OutputRecord, OutputRunner};
@@ -366,6 +366,7 @@ impl<P: Pipeline> Driver<P> {
         self.notify("in a listener's on_batch_started", |l| {
             l.on_batch_started(time)
         });
+        let consumed = self.inputs.consumed();
         let settings = BatchSettings {
             info: self.info,
             runtime: self.runtime.handle(),
@@ -375,6 +376,7 @@ impl<P: Pipeline> Driver<P> {
             console: &self.config.console,
             time_zone: self.config.time_zone,
             capture: self.config.capture.as_deref(),
+            consumed: &consumed,
         };
         let listeners = &mut self.config.listeners;
         let outcome = execute(&mut self.pipeline, &settings, listeners, time, batches);
@@ -429,6 +431,8 @@ pub(crate) struct BatchSettings<'a> {
     pub(crate) console: &'a Console,
     pub(crate) time_zone: TimeZone,
     pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
+    /// Where the batch leaves its inputs, for transactional outputs.
+    pub(crate) consumed: &'a Consumed,
 }
 
 /// What running one batch's code gave.
@@ -459,6 +463,7 @@ pub(crate) fn execute<P: Pipeline>(
             time_zone: settings.time_zone,
             capture: settings.capture,
             runtime: settings.runtime,
+            consumed: settings.consumed,
             listeners,
             finished: Vec::new(),
             errors: Vec::new(),

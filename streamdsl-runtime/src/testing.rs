@@ -32,7 +32,7 @@
 use crate::clock::ManualClock;
 use crate::driver::{BatchSettings, StopMode, execute};
 use crate::error::{Error, Result};
-use crate::inputs::InputSet;
+use crate::inputs::{Consumed, InputSet};
 use crate::metrics::{BatchInfo, StreamingListener};
 use crate::outputs::CapturedBatch;
 use crate::outputs::Console;
@@ -371,6 +371,7 @@ impl<P: Pipeline> BatchRunner<P> {
             console: &self.console,
             time_zone: TimeZone::Local,
             capture: None,
+            consumed: &Consumed::default(),
         };
         let outcome = execute(&mut self.pipeline, &settings, &mut [], self.time, batches);
         outcome.errors.into_iter().next().map_or(Ok(()), Err)

@@ -116,6 +116,21 @@ pub fn produce(bootstrap: &str, topic: &str, messages: impl IntoIterator<Item = 
 
 /// The offsets `group` committed for `topic`'s partitions `0..partitions` (-1: none).
 pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let with_metadata = committed_with_metadata(bootstrap, group, topic, partitions);
+    with_metadata
+        .into_iter()
+        .map(|(offset, _)| offset)
+        .collect()
+}
+
+/// The offsets `group` committed for `topic`'s partitions `0..partitions` (-1: none), each
+/// with its commit's metadata.
+pub fn committed_with_metadata(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Vec<(i64, String)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group)
@@ -127,12 +142,13 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
         .committed_offsets(list, Duration::from_secs(10))
         .unwrap();
     (0..partitions)
-        .map(
-            |p| match committed.find_partition(topic, p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => o,
-                _ => -1,
+        .map(|p| match committed.find_partition(topic, p) {
+            Some(e) => match e.offset() {
+                Offset::Offset(o) => (o, e.metadata().to_owned()),
+                _ => (-1, String::new()),
             },
-        )
+            None => (-1, String::new()),
+        })
         .collect()
 }
 

@@ -88,6 +88,31 @@ pub trait InputStream<T>: Send + 'static {
     fn partition_lag(&self) -> Vec<(String, i32, u64)> {
         Vec::new()
     }
+
+    /// Adds to `into` where the batch just taken leaves the input in its source, for outputs
+    /// that commit it together with their own writes (a transactional `save_to_kafka` commits
+    /// a `kafka_stream`'s offsets inside its transaction). Most inputs add nothing.
+    fn consumed(&self, _into: &mut Consumed) {}
+}
+
+/// Where the inputs of a batch leave their sources once the batch is done: what an output
+/// that writes transactionally commits with its records, so that output and input position
+/// move together (Kafka's consume-transform-produce). Filled by
+/// [`InputStream::consumed`]; read by the runtime's sinks.
+#[derive(Default)]
+pub struct Consumed {
+    /// Each `kafka_stream`'s consumer group and end offsets.
+    #[cfg(feature = "kafka")]
+    pub(crate) kafka: Vec<kafka::ConsumedOffsets>,
+}
+
+impl Consumed {
+    /// Nothing consumed (a batch without inputs that commit positions).
+    #[cfg(test)]
+    pub(crate) const NONE: Consumed = Consumed {
+        #[cfg(feature = "kafka")]
+        kafka: Vec::new(),
+    };
 }
 
 /// Implements `InputStream<$to>` for `$ty`, an `InputStream<$from>`, by converting each
@@ -137,6 +162,9 @@ macro_rules! records_as {
             }
             fn gauges(&self) -> Vec<(&'static str, u64)> {
                 $crate::inputs::InputStream::<$from>::gauges(self)
+            }
+            fn consumed(&self, into: &mut $crate::inputs::Consumed) {
+                $crate::inputs::InputStream::<$from>::consumed(self, into)
             }
             fn partition_lag(&self) -> Vec<(String, i32, u64)> {
                 $crate::inputs::InputStream::<$from>::partition_lag(self)
@@ -304,6 +332,8 @@ pub trait InputSet: Send + 'static {
         time: Time,
         counts: &mut Vec<(&'static str, u64)>,
     ) -> Result<Self::Batches>;
+    /// Where the batch just taken leaves every input (see [`InputStream::consumed`]).
+    fn consumed(&self) -> Consumed;
     /// Tells every input that the batch at `time` has completed.
     fn batch_completed(&mut self, time: Time);
     /// Whether every input is finished.
@@ -375,6 +405,12 @@ macro_rules! input_set_for_tuple {
                 },)+))
             }
 
+            fn consumed(&self) -> Consumed {
+                let mut consumed = Consumed::default();
+                $(if let Some(s) = self.$i.source.as_ref() { s.consumed(&mut consumed); })+
+                consumed
+            }
+
             fn batch_completed(&mut self, time: Time) {
                 $(if let Some(s) = self.$i.source.as_mut() { s.batch_completed(time); })+
             }
@@ -431,6 +467,9 @@ impl InputSet for () {
     }
     fn next_batches(&mut self, _: Time, _: &mut Vec<(&'static str, u64)>) -> Result<()> {
         Ok(())
+    }
+    fn consumed(&self) -> Consumed {
+        Consumed::default()
     }
     fn batch_completed(&mut self, _: Time) {}
     fn all_finished(&self) -> bool {

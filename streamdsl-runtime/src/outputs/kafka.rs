@@ -22,11 +22,15 @@
 //!   pipeline's name and the instance id given, stable across restarts. The transaction also
 //!   commits the batch time as an offset of the sink's own consumer group (named like the
 //!   transactional id), and a restarted pipeline skips the batches up to it: a batch
-//!   committed just before a crash is not written again (exact when the restart recomputes a
-//!   lost batch at its own time with the same records, as Spark's recovery does). A second
+//!   committed just before a crash is not written again. When the pipeline reads Kafka
+//!   through `kafka_stream`, the transaction commits the input's end offsets to the input's
+//!   group too (Kafka's consume-transform-produce), with the batch time as commit metadata,
+//!   and the input then commits nothing itself: output and input position move together.
+//!   After a crash, the input recomputes the batches up to that time with exactly the
+//!   records they held, whatever arrived meanwhile, so skipping them loses nothing. A second
 //!   copy with the same id fences the first (which stops with [`KafkaSinkError::Fenced`]).
-//!   This needs a broker with
-//!   transactions (Apache Kafka, Redpanda); `read_committed` consumers see each record once.
+//!   This needs a broker with transactions (Apache Kafka, Redpanda); `read_committed`
+//!   consumers see each record once.
 //!
 //! Memory stays bounded while the broker is slow: librdkafka's queue is capped
 //! ([`KafkaSink::max_buffered_bytes`]) and the sink waits for room rather than growing it.
@@ -34,9 +38,9 @@
 //! fails naming it ([`TooLarge::Fail`]), or it is skipped and counted ([`TooLarge::Skip`]).
 
 use super::{OutputContext, StopPipeline};
-use crate::Batch;
 use crate::error::BoxError;
-use crate::inputs::kafka::{is_transport, validate_bootstrap};
+use crate::inputs::kafka::{ConsumedOffsets, is_transport, offset_list, validate_bootstrap};
+use crate::{Batch, Time};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -661,6 +665,12 @@ pub fn write<T: ToKafkaRecord>(
     };
     let time_ms = out.time().millis();
     let pipeline = out.pipeline();
+    let consumed = &out.consumed().kafka;
+    if sink.exactly_once() {
+        consumed
+            .iter()
+            .for_each(ConsumedOffsets::committed_by_transactions);
+    }
     let mut slot = sink.producer.lock().unwrap_or_else(|e| e.into_inner());
     let records: Vec<&T> = batch.iter().collect();
     let mut pending: Vec<usize> = (0..records.len()).collect();
@@ -681,7 +691,7 @@ pub fn write<T: ToKafkaRecord>(
                 // Committed by a transaction before the restart that recomputes it.
                 return Ok(());
             }
-            sink.attempt(connected, time_ms, &records, &pending)
+            sink.attempt(connected, time_ms, &records, &pending, consumed)
         });
         let error = match outcome {
             Ok(()) => return Ok(()),
@@ -736,6 +746,7 @@ impl KafkaSink {
         time_ms: i64,
         records: &[&T],
         pending: &[usize],
+        consumed: &[ConsumedOffsets],
     ) -> Result<(), Failure> {
         let Connected {
             producer,
@@ -751,7 +762,7 @@ impl KafkaSink {
         }
         let result = self.produce(producer, key, payload, time_ms, records, pending);
         let result = result.and_then(|()| match transaction {
-            Some(transaction) => self.commit(producer, transaction, time_ms, pending),
+            Some(transaction) => self.commit(producer, transaction, time_ms, pending, consumed),
             None => {
                 crate::checkpoint::crash_point("kafka-sink-delivered");
                 Ok(())
@@ -885,16 +896,26 @@ impl KafkaSink {
         }
     }
 
-    /// Commits the batch's transaction, with the batch time as the sink group's offset.
+    /// Commits the batch's transaction, with the batch time as the sink group's offset and
+    /// the Kafka inputs' end offsets as their groups' (consume-transform-produce: output and
+    /// input positions move together).
     fn commit(
         &self,
         producer: &BaseProducer<Deliveries>,
         transaction: &mut Transaction,
         time_ms: i64,
         pending: &[usize],
+        consumed: &[ConsumedOffsets],
     ) -> Result<(), Failure> {
         crate::checkpoint::crash_point("kafka-sink-before-commit");
         let retry = |e| self.classify(e, pending.to_vec());
+        for input in consumed.iter().filter(|c| !c.offsets.is_empty()) {
+            let ends = input.offsets.iter().map(|(tp, offset)| (tp, *offset));
+            let list = offset_list(ends, Some(Time::from_millis(time_ms)));
+            producer
+                .send_offsets_to_transaction(&list, &input.group, self.delivery_timeout)
+                .map_err(retry)?;
+        }
         let mut offsets = TopicPartitionList::new();
         offsets
             .add_partition_offset(&self.topic, 0, Offset::Offset(time_ms))

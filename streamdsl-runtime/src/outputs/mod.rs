@@ -13,6 +13,7 @@ pub mod pprint;
 pub mod save_as_text_files;
 
 use crate::error::{BoxError, Chain, Error};
+use crate::inputs::Consumed;
 use crate::metrics::{OutputOperation, OutputOperationInfo, StreamingListener};
 use crate::pipeline::PipelineInfo;
 use crate::{Batch, Time, TimeZone};
@@ -133,9 +134,10 @@ pub struct OutputContext<'a> {
     console: &'a mut dyn Write,
     runtime: &'a tokio::runtime::Handle,
     pipeline: &'static str,
+    consumed: &'a Consumed,
 }
 
-impl OutputContext<'_> {
+impl<'a> OutputContext<'a> {
     /// The batch time.
     pub fn time(&self) -> Time {
         self.time
@@ -144,6 +146,30 @@ impl OutputContext<'_> {
     /// The pipeline's name.
     pub fn pipeline(&self) -> &'static str {
         self.pipeline
+    }
+
+    /// A context for an output's unit test: pipeline `test`, UTC, no inputs.
+    #[cfg(test)]
+    pub(crate) fn for_test(
+        runtime: &'a tokio::runtime::Handle,
+        console: &'a mut dyn Write,
+        time: Time,
+    ) -> Self {
+        const NOTHING: &Consumed = &Consumed::NONE;
+        OutputContext {
+            time,
+            time_zone: TimeZone::Utc,
+            console,
+            runtime,
+            pipeline: "test",
+            consumed: NOTHING,
+        }
+    }
+
+    /// Where the batch leaves its inputs (what a transactional sink commits with its records).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn consumed(&self) -> &Consumed {
+        self.consumed
     }
 
     /// How to show times (local zone, or UTC in the test harness).
@@ -175,6 +201,7 @@ pub(crate) struct OutputRunner<'a> {
     pub(crate) time_zone: TimeZone,
     pub(crate) capture: Option<&'a Mutex<Vec<Vec<CapturedBatch>>>>,
     pub(crate) runtime: &'a tokio::runtime::Handle,
+    pub(crate) consumed: &'a Consumed,
     /// Told when each output starts and completes.
     pub(crate) listeners: &'a mut [Box<dyn StreamingListener>],
     pub(crate) finished: Vec<OutputOperationInfo>,
@@ -224,6 +251,7 @@ impl OutputRunner<'_> {
             console: &mut text,
             runtime: self.runtime,
             pipeline: self.info.name,
+            consumed: self.consumed,
         };
         let result = op(&mut ctx, batch);
         if !text.is_empty() {

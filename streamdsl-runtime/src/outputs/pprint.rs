@@ -273,7 +273,7 @@ tuples! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Time, TimeZone};
+    use crate::Time;
 
     // How the generated code picks a renderer: Python's text where the type has one.
     #[allow(unused_imports)]
@@ -289,13 +289,8 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let mut out = OutputContext {
-            runtime: runtime.handle(),
-            pipeline: "test",
-            time: Time::from_millis(millis),
-            time_zone: TimeZone::Utc,
-            console: &mut text,
-        };
+        let mut out =
+            OutputContext::for_test(runtime.handle(), &mut text, Time::from_millis(millis));
         run(&mut out, batch, num, render).unwrap();
         String::from_utf8(text).unwrap()
     }

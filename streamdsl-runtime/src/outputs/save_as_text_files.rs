@@ -172,7 +172,7 @@ fn write_batch_dir<T: OutputRecord>(target: &Path, batch: &Batch<T>) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Time, TimeZone};
+    use crate::Time;
 
     #[test]
     fn a_batch_that_cannot_be_written_names_its_directory() {
@@ -183,13 +183,8 @@ mod tests {
             .build()
             .unwrap();
         let mut console = Vec::new();
-        let mut out = OutputContext {
-            runtime: runtime.handle(),
-            pipeline: "test",
-            time: Time::from_millis(1000),
-            time_zone: TimeZone::Utc,
-            console: &mut console,
-        };
+        let mut out =
+            OutputContext::for_test(runtime.handle(), &mut console, Time::from_millis(1000));
         let prefix = root.join("res").display().to_string();
         let error = run(&mut out, &Batch::from(vec!["x"]), prefix, None).unwrap_err();
         assert_eq!(error.dir, root.join("res-1000"));

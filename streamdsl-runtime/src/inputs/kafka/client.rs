@@ -3,6 +3,7 @@
 //! watermark that bounds each batch's offset ranges.
 
 use super::config::StartFrom;
+use crate::Time;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
@@ -10,7 +11,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// A partition: `(topic, partition)`.
@@ -19,11 +20,46 @@ pub(super) type TopicPartition = (String, i32);
 /// A change of the partitions this process owns, seen by the stream at its next poll.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Ownership {
-    /// Newly owned, with the offset each starts at (`None`: not known, the first message
-    /// tells).
-    Assigned(Vec<(TopicPartition, Option<i64>)>),
+    /// Newly owned, with where each starts (`None`: not known, the first message tells).
+    Assigned(Vec<(TopicPartition, Option<Start>)>),
     /// No longer owned.
     Revoked(Vec<TopicPartition>),
+}
+
+/// Where a newly owned partition starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Start {
+    pub(super) offset: i64,
+    /// Batches already completed past `offset` before a restart, to recompute as they were.
+    pub(super) replay: Option<Replay>,
+}
+
+/// The batches up to time `through_ms` had completed, ending at offset `until`, when the
+/// pipeline stopped; its checkpoint is older. They are recomputed with exactly the records
+/// before `until` (as Spark recomputes a lost batch from its saved offset ranges), so that
+/// a transactional sink, which skips the batch times it committed, neither repeats nor loses
+/// a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Replay {
+    pub(super) through_ms: i64,
+    pub(super) until: i64,
+}
+
+/// Commit metadata of `kafka_stream`'s offset commits: the time of the batch that ends
+/// there (Kafka keeps a string with each committed offset).
+const BATCH_TIME_METADATA: &str = "streamdsl-batch-time=";
+
+/// What to recompute exactly for a partition restored at checkpoint offset `restored`, whose
+/// group's committed offset is `committed` with commit `metadata`: a commit ahead of the
+/// checkpoint, made by a batch of this input (its metadata names the batch time).
+pub(super) fn replay_after_restore(
+    restored: i64,
+    committed: Option<i64>,
+    metadata: &str,
+) -> Option<Replay> {
+    let until = committed.filter(|&committed| committed > restored)?;
+    let through_ms = metadata.strip_prefix(BATCH_TIME_METADATA)?.parse().ok()?;
+    Some(Replay { through_ms, until })
 }
 
 /// Shared between the consumer's callbacks (run inside `poll`, on the driver thread) and
@@ -34,8 +70,9 @@ pub(super) struct Client {
     timeout: Duration,
     /// Offsets from a checkpoint, used at the first assignment only.
     restored: Mutex<HashMap<TopicPartition, i64>>,
-    /// The end of each owned partition's last completed batch: committed on revocation.
-    completed: Mutex<HashMap<TopicPartition, i64>>,
+    /// The end of each owned partition's last completed batch, and that batch's time:
+    /// committed on revocation.
+    completed: Mutex<(HashMap<TopicPartition, i64>, Option<Time>)>,
     changes: Mutex<Vec<Ownership>>,
     changed: AtomicBool,
     outage: AtomicBool,
@@ -44,6 +81,10 @@ pub(super) struct Client {
     pub(super) commit_failures: AtomicU64,
     /// The stream is stopping: it commits its offsets itself, with a bounded wait.
     closing: AtomicBool,
+    /// A transactional sink commits the offsets inside its transactions: the input commits
+    /// none itself (a commit of its own could land after a newer transaction's, or name an
+    /// older batch time, and move the group back).
+    pub(super) sink_commits: Arc<AtomicBool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,6 +125,7 @@ impl Client {
             rebalances: AtomicU64::new(0),
             commit_failures: AtomicU64::new(0),
             closing: AtomicBool::new(false),
+            sink_commits: Arc::default(),
         }
     }
 
@@ -91,6 +133,11 @@ impl Client {
     /// message has come since).
     pub(super) fn unreachable(&self) -> bool {
         self.outage.load(Ordering::SeqCst)
+    }
+
+    /// Whether the input commits its offsets itself (no transactional sink does).
+    pub(super) fn commits_itself(&self) -> bool {
+        !self.sink_commits.load(Ordering::SeqCst)
     }
 
     /// The stream stops: revocations no longer commit (it committed, with a bounded wait).
@@ -110,10 +157,15 @@ impl Client {
             .collect()
     }
 
-    pub(super) fn set_completed(&self, offsets: impl IntoIterator<Item = (TopicPartition, i64)>) {
+    pub(super) fn set_completed(
+        &self,
+        offsets: impl IntoIterator<Item = (TopicPartition, i64)>,
+        time: Time,
+    ) {
         let mut completed = lock(&self.completed);
-        completed.clear();
-        completed.extend(offsets);
+        completed.0.clear();
+        completed.0.extend(offsets);
+        completed.1 = Some(time);
     }
 
     pub(super) fn take_changes(&self) -> Option<Vec<Ownership>> {
@@ -146,51 +198,84 @@ impl Client {
         }
     }
 
-    /// Where each of `partitions` starts: the checkpoint's offset (used once), else the
-    /// group's committed offset, else [`StartFrom`].
+    /// Where each of `partitions` starts: the checkpoint's offset (used once, with what to
+    /// recompute exactly if the group committed further), else the group's committed offset,
+    /// else [`StartFrom`].
     pub(super) fn resolve_starts<C: ConsumerContext>(
         &self,
         consumer: &BaseConsumer<C>,
         partitions: &[TopicPartition],
-    ) -> KafkaResult<Vec<(TopicPartition, i64)>> {
-        let mut starts = Vec::with_capacity(partitions.len());
-        let mut unknown = TopicPartitionList::new();
-        {
-            let mut restored = lock(&self.restored);
-            for tp in partitions {
-                match restored.remove(tp) {
-                    Some(offset) => starts.push((tp.clone(), offset)),
-                    None => {
-                        unknown.add_partition(&tp.0, tp.1);
-                    }
-                }
+    ) -> KafkaResult<Vec<(TopicPartition, Start)>> {
+        // The checkpoint speaks for the first assignment only: a partition this process gets
+        // later may have been read by another member since.
+        let mut restored = std::mem::take(&mut *lock(&self.restored));
+        let mut list = TopicPartitionList::new();
+        for tp in partitions {
+            list.add_partition(&tp.0, tp.1);
+        }
+        let committed = match consumer.committed_offsets(list, self.timeout) {
+            Ok(committed) => committed,
+            // Restored partitions need the group only for the exact recomputation.
+            Err(e) if partitions.iter().all(|tp| restored.contains_key(tp)) => {
+                tracing::warn!(error = %e, "could not read the group's committed offsets; starting at the checkpoint's (batches completed after it are recomputed from what the broker has now)");
+                return Ok(partitions
+                    .iter()
+                    .map(|tp| {
+                        let offset = restored[tp];
+                        (
+                            tp.clone(),
+                            Start {
+                                offset,
+                                replay: None,
+                            },
+                        )
+                    })
+                    .collect());
             }
-            // The checkpoint speaks for the first assignment only: a partition this process
-            // gets later may have been read by another member since.
-            restored.clear();
-        }
-        if unknown.count() == 0 {
-            return Ok(starts);
-        }
-        let committed = consumer.committed_offsets(unknown, self.timeout)?;
+            Err(e) => return Err(e),
+        };
+        let mut starts = Vec::with_capacity(partitions.len());
         for element in committed.elements() {
             let tp = (element.topic().to_owned(), element.partition());
-            let offset = match element.offset() {
-                Offset::Offset(committed) => committed,
-                _ => match &self.start_from {
-                    StartFrom::Offsets(given) => {
-                        match given.iter().find(|(t, p, _)| (t, *p) == (&tp.0, tp.1)) {
-                            Some((_, _, offset)) => *offset,
-                            None => consumer.fetch_watermarks(&tp.0, tp.1, self.timeout)?.0,
-                        }
-                    }
-                    StartFrom::Earliest => consumer.fetch_watermarks(&tp.0, tp.1, self.timeout)?.0,
-                    StartFrom::Latest => consumer.fetch_watermarks(&tp.0, tp.1, self.timeout)?.1,
+            let committed = match element.offset() {
+                Offset::Offset(committed) => Some(committed),
+                _ => None,
+            };
+            let start = match restored.remove(&tp) {
+                Some(offset) => Start {
+                    offset,
+                    replay: replay_after_restore(offset, committed, element.metadata()),
+                },
+                None => Start {
+                    offset: match committed {
+                        Some(committed) => committed,
+                        None => self.start_from_offset(consumer, &tp)?,
+                    },
+                    replay: None,
                 },
             };
-            starts.push((tp, offset));
+            starts.push((tp, start));
         }
         Ok(starts)
+    }
+
+    /// Where a partition without checkpointed or committed offset starts.
+    fn start_from_offset<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        (topic, partition): &TopicPartition,
+    ) -> KafkaResult<i64> {
+        let watermarks = || consumer.fetch_watermarks(topic, *partition, self.timeout);
+        Ok(match &self.start_from {
+            StartFrom::Offsets(given) => {
+                match given.iter().find(|(t, p, _)| (t, p) == (topic, partition)) {
+                    Some((_, _, offset)) => *offset,
+                    None => watermarks()?.0,
+                }
+            }
+            StartFrom::Earliest => watermarks()?.0,
+            StartFrom::Latest => watermarks()?.1,
+        })
     }
 
     /// Commits the completed offsets of `partitions` and waits for the broker (a partition
@@ -204,7 +289,8 @@ impl Client {
         let list = offset_list(
             partitions
                 .iter()
-                .filter_map(|tp| completed.get(tp).map(|&o| (tp, o))),
+                .filter_map(|tp| completed.0.get(tp).map(|&o| (tp, o))),
+            completed.1,
         );
         drop(completed);
         if list.count() > 0
@@ -216,14 +302,22 @@ impl Client {
     }
 }
 
-/// librdkafka's list of `(topic, partition)`s at `offsets`: what assign and commit take.
-pub(super) fn offset_list<'a>(
+/// librdkafka's list of `(topic, partition)`s at `offsets`: what assign and commit take. A
+/// commit passes the time of the batch that ends there (see [`Replay`]).
+pub(crate) fn offset_list<'a>(
     offsets: impl IntoIterator<Item = (&'a TopicPartition, i64)>,
+    batch_time: Option<Time>,
 ) -> TopicPartitionList {
     let mut list = TopicPartitionList::new();
     for ((topic, partition), offset) in offsets {
         // Infallible for a plain offset on a list we just built.
         let _ = list.add_partition_offset(topic, *partition, Offset::Offset(offset));
+    }
+    if let Some(time) = batch_time {
+        let metadata = format!("{BATCH_TIME_METADATA}{}", time.millis());
+        for mut element in list.elements() {
+            element.set_metadata(&metadata);
+        }
     }
     list
 }
@@ -265,18 +359,18 @@ impl ConsumerContext for Client {
         let partitions = partitions_of(list);
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let starts: Vec<(TopicPartition, Option<i64>)> = match self
+                let starts: Vec<(TopicPartition, Option<Start>)> = match self
                     .resolve_starts(consumer, &partitions)
                 {
                     Ok(starts) => {
-                        for ((topic, partition), offset) in &starts {
+                        for ((topic, partition), start) in &starts {
                             let _ = list.set_partition_offset(
                                 topic,
                                 *partition,
-                                Offset::Offset(*offset),
+                                Offset::Offset(start.offset),
                             );
                         }
-                        starts.into_iter().map(|(tp, o)| (tp, Some(o))).collect()
+                        starts.into_iter().map(|(tp, s)| (tp, Some(s))).collect()
                     }
                     Err(e) => {
                         // librdkafka then starts at the committed offset or auto.offset.reset.
@@ -293,7 +387,7 @@ impl ConsumerContext for Client {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                if !self.closing.load(Ordering::SeqCst) {
+                if !self.closing.load(Ordering::SeqCst) && self.commits_itself() {
                     self.commit_completed(consumer, &partitions);
                 }
                 tracing::info!(?partitions, "Kafka partitions revoked");
@@ -355,4 +449,43 @@ pub(super) fn cached_high_watermark<C: ConsumerContext>(
         )
     };
     (err == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_of_this_input_ahead_of_the_checkpoint_is_recomputed_exactly() {
+        let list = offset_list([(&("t".to_owned(), 0), 250)], Some(Time::from_millis(4000)));
+        let element = list.find_partition("t", 0).unwrap();
+        assert_eq!(element.offset(), Offset::Offset(250));
+        assert_eq!(
+            replay_after_restore(200, Some(250), element.metadata()),
+            Some(Replay {
+                through_ms: 4000,
+                until: 250
+            })
+        );
+    }
+
+    #[test]
+    fn other_commits_leave_the_checkpoint_alone() {
+        let ours = "streamdsl-batch-time=4000";
+        assert_eq!(
+            replay_after_restore(250, Some(250), ours),
+            None,
+            "same place"
+        );
+        assert_eq!(replay_after_restore(300, Some(250), ours), None, "behind");
+        assert_eq!(replay_after_restore(200, None, ours), None, "no commit");
+        // Moved by hand (`kafka-consumer-groups --reset-offsets`) or by another program.
+        assert_eq!(replay_after_restore(200, Some(250), ""), None);
+        assert_eq!(
+            replay_after_restore(200, Some(250), "streamdsl-batch-time=x"),
+            None
+        );
+        let plain = offset_list([(&("t".to_owned(), 0), 1)], None);
+        assert_eq!(plain.find_partition("t", 0).unwrap().metadata(), "");
+    }
 }

@@ -8,9 +8,15 @@
 //! those records (bounded by the fetch timeout; a slow or unreachable broker gives a short or
 //! empty batch, and the rest follows). A checkpoint records where each partition's next batch
 //! starts, and those offsets win over the group's on restart, so a restarted pipeline
-//! recomputes exactly the batches it lost. After each batch's outputs the offsets are
-//! committed to the consumer group (asynchronously; synchronously on revocation and at stop),
-//! so lag shows in Kafka's tools and a pipeline without a checkpoint resumes there.
+//! recomputes the batches it lost. After each batch's outputs the offsets are committed to
+//! the consumer group (asynchronously; synchronously on revocation and at stop), with the
+//! batch time as commit metadata, so lag shows in Kafka's tools and a pipeline without a
+//! checkpoint resumes there; a transactional `save_to_kafka` commits them inside its
+//! transaction instead. When the group's commit is ahead of the checkpoint (a crash between
+//! the two), the batches up to the commit's batch time are recomputed with exactly the
+//! records before the committed offsets, as Spark recomputes a lost batch from its saved
+//! offset ranges; without that metadata (a broker that drops it), from the checkpoint's
+//! offsets up to the high watermarks of the moment.
 //!
 //! Records polled beyond a batch's range wait for the next batch; a partition holding more
 //! than `max_buffered_per_partition` of them, or `max_buffered_bytes_per_partition` of
@@ -22,7 +28,7 @@ mod client;
 mod config;
 mod decode;
 
-pub(crate) use client::is_transport;
+pub(crate) use client::{is_transport, offset_list};
 pub(crate) use config::validate_bootstrap;
 pub use config::{Assignment, KafkaConfig, StartFrom};
 pub use decode::{DecodeWith, KafkaDecoder, KafkaMessage, KafkaRecord, KeyValueText, RawRecords};
@@ -30,15 +36,16 @@ pub use decode::{DecodeWith, KafkaDecoder, KafkaMessage, KafkaRecord, KeyValueTe
 /// program (same version, nothing more to compile).
 pub use rdkafka;
 
-use self::client::{Client, Ownership, TopicPartition, cached_high_watermark, offset_list};
-use super::{InputContext, InputPosition, InputStream, InvalidUtf8};
+use self::client::{Client, Ownership, Replay, TopicPartition, cached_high_watermark};
+use super::{Consumed, InputContext, InputPosition, InputStream, InvalidUtf8};
 use crate::{Batch, BoxError, Time};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerGroupMetadata};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{ClientConfig, ClientContext, Message, TopicPartitionList};
 use std::collections::VecDeque;
 use std::ffi::CString;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Reads Kafka as `(key, value)` text records, `(Option<String>, String)` (as PySpark's
@@ -92,6 +99,23 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// How often partitions added to the topics are looked for, with [`Assignment::Topics`].
 const DISCOVERY_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Where one batch of a `kafka_stream` leaves its partitions: what a transactional
+/// `save_to_kafka` commits to the input's group inside the batch's transaction.
+pub(crate) struct ConsumedOffsets {
+    pub(crate) group: ConsumerGroupMetadata,
+    /// Where each owned partition's next batch starts.
+    pub(crate) offsets: Vec<(TopicPartition, i64)>,
+    sink_commits: Arc<AtomicBool>,
+}
+
+impl ConsumedOffsets {
+    /// A transactional sink commits the input's offsets from now on; the input no longer
+    /// does (also not for the batches the sink skips as committed before a restart).
+    pub(crate) fn committed_by_transactions(&self) {
+        self.sink_commits.store(true, Ordering::SeqCst);
+    }
+}
+
 /// The Kafka input; made by [`kafka_stream`], [`kafka_stream_raw`] or [`kafka_stream_with`].
 pub struct KafkaStream<D: KafkaDecoder> {
     config: KafkaConfig,
@@ -104,6 +128,8 @@ pub struct KafkaStream<D: KafkaDecoder> {
     last_committed: Vec<(TopicPartition, i64)>,
     /// The offsets of the synchronous commit at stop, once tried.
     final_commit: Option<Vec<(TopicPartition, i64)>>,
+    /// The time of the last completed batch (the metadata of the commit at stop).
+    completed_time: Option<Time>,
     next_discovery: Option<Instant>,
     stopped: bool,
 }
@@ -132,6 +158,7 @@ impl<D: KafkaDecoder> KafkaStream<D> {
             reader: Reader::new(decoder, bound),
             last_committed: Vec::new(),
             final_commit: None,
+            completed_time: None,
             next_discovery: None,
             stopped: false,
         }
@@ -215,10 +242,11 @@ impl<D: KafkaDecoder> KafkaStream<D> {
                     self.config.connect_timeout
                 )
             })?;
-        consumer.incremental_assign(&offset_list(starts.iter().map(|(tp, o)| (tp, *o))))?;
+        let offsets = starts.iter().map(|(tp, start)| (tp, start.offset));
+        consumer.incremental_assign(&offset_list(offsets, None))?;
         tracing::info!(partitions = ?starts, "Kafka partitions assigned");
         self.reader.apply(vec![Ownership::Assigned(
-            starts.into_iter().map(|(tp, o)| (tp, Some(o))).collect(),
+            starts.into_iter().map(|(tp, s)| (tp, Some(s))).collect(),
         )]);
         Ok(())
     }
@@ -278,17 +306,19 @@ impl<D: KafkaDecoder> KafkaStream<D> {
         }
     }
 
-    /// Commits `offsets` for the group: asynchronously after a batch, synchronously at stop.
-    /// Commits `offsets` for the group, asynchronously: a broker that does not answer must not
-    /// hold a batch.
-    fn commit(&mut self, offsets: Vec<(TopicPartition, i64)>) {
+    /// Commits `offsets`, where the batch at `time` ended, for the group, asynchronously: a
+    /// broker that does not answer must not hold a batch.
+    fn commit(&mut self, offsets: Vec<(TopicPartition, i64)>, time: Time) {
         let Some(consumer) = self.consumer.as_ref() else {
             return;
         };
-        if offsets.is_empty() || offsets == self.last_committed {
+        if offsets.is_empty()
+            || offsets == self.last_committed
+            || !consumer.context().commits_itself()
+        {
             return;
         }
-        let list = offset_list(offsets.iter().map(|(tp, o)| (tp, *o)));
+        let list = offset_list(offsets.iter().map(|(tp, o)| (tp, *o)), Some(time));
         if let Err(e) = consumer.commit(&list, CommitMode::Async) {
             consumer
                 .context()
@@ -366,7 +396,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         Ok(())
     }
 
-    fn next_batch(&mut self, _time: Time) -> Result<Batch<D::Record>, BoxError> {
+    fn next_batch(&mut self, time: Time) -> Result<Batch<D::Record>, BoxError> {
         if self.stopped || self.consumer.is_none() {
             return Ok(Batch::empty());
         }
@@ -378,7 +408,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         if let Some(changes) = consumer.context().take_changes() {
             reader.apply(changes);
         }
-        reader.fix_ranges(consumer, self.per_batch);
+        reader.fix_ranges(consumer, self.per_batch, time);
         let deadline = Instant::now() + self.fetch_timeout;
         // At least one poll per batch, also when no range needs records: it serves
         // rebalances, errors and commit results.
@@ -407,13 +437,32 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         batch
     }
 
-    fn batch_completed(&mut self, _time: Time) {
+    /// The batch's offsets, for a transactional sink to commit inside its transaction (with
+    /// the consumer's group metadata, so that a fenced group member cannot commit).
+    fn consumed(&self, into: &mut Consumed) {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let Some(group) = consumer.group_metadata() else {
+            return;
+        };
+        into.kafka.push(ConsumedOffsets {
+            group,
+            offsets: self.reader.positions(),
+            sink_commits: Arc::clone(&consumer.context().sink_commits),
+        });
+    }
+
+    fn batch_completed(&mut self, time: Time) {
         crate::checkpoint::crash_point("kafka-before-commit");
         let completed = self.reader.positions();
         if let Some(consumer) = self.consumer.as_ref() {
-            consumer.context().set_completed(completed.iter().cloned());
+            consumer
+                .context()
+                .set_completed(completed.iter().cloned(), time);
         }
-        self.commit(completed);
+        self.completed_time = Some(time);
+        self.commit(completed, time);
     }
 
     /// Stops reading; commits the completed offsets and waits for the broker's answer, so a
@@ -429,13 +478,17 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         client.closing();
         // A graceful stop calls this when it begins and again after the last batch.
         if completed.is_empty()
+            || !client.commits_itself()
             || client.unreachable()
             || self.final_commit.as_ref() == Some(&completed)
         {
             return;
         }
         self.final_commit = Some(completed.clone());
-        let list = offset_list(completed.iter().map(|(tp, o)| (tp, *o)));
+        let list = offset_list(
+            completed.iter().map(|(tp, o)| (tp, *o)),
+            self.completed_time,
+        );
         // librdkafka retries a synchronous commit for as long as the broker accepts the
         // connection without answering: wait for it on a thread of its own, boundedly.
         let committing = Arc::clone(consumer);
@@ -594,6 +647,8 @@ struct Partition<T> {
     received: Option<i64>,
     /// The end (exclusive) of the current batch's range.
     until: i64,
+    /// Batches completed before a restart, recomputed with exactly their records.
+    replay: Option<Replay>,
     /// Polled records at or beyond `until`, in offset order.
     carry: VecDeque<(i64, Pending<T>)>,
     /// The bytes of the carried messages (keys and payloads).
@@ -640,13 +695,15 @@ impl<D: KafkaDecoder> Reader<D> {
                             continue;
                         }
                         let topic_c = CString::new(tp.0.as_str()).unwrap_or_default();
+                        let offset = start.map(|s| s.offset);
                         self.partitions.push(Partition {
                             tp,
                             topic_c,
                             topic_handle: 0,
-                            next: start,
-                            received: start,
+                            next: offset,
+                            received: offset,
                             until: i64::MIN,
+                            replay: start.and_then(|s| s.replay),
                             carry: VecDeque::new(),
                             carry_bytes: 0,
                             batch: Vec::new(),
@@ -670,19 +727,17 @@ impl<D: KafkaDecoder> Reader<D> {
             .all(|p| cached_high_watermark(consumer, &p.topic_c, p.tp.1).is_some())
     }
 
-    /// Fixes each partition's range for this batch and moves carried records inside it into
-    /// the batch.
-    fn fix_ranges(&mut self, consumer: &BaseConsumer<Client>, per_batch: Option<i64>) {
+    /// Fixes each partition's range for the batch at `time` and moves carried records inside
+    /// it into the batch.
+    fn fix_ranges(&mut self, consumer: &BaseConsumer<Client>, per_batch: Option<i64>, time: Time) {
         for p in &mut self.partitions {
             let Some(next) = p.next else {
                 p.until = i64::MIN;
                 continue;
             };
-            let high = cached_high_watermark(consumer, &p.topic_c, p.tp.1).unwrap_or(next);
-            let mut until = high.max(next);
-            if let Some(cap) = per_batch {
-                until = until.min(next + cap);
-            }
+            let high = || cached_high_watermark(consumer, &p.topic_c, p.tp.1);
+            let (until, replay) = batch_end(next, high, per_batch, p.replay, time);
+            p.replay = replay;
             p.until = until;
             while p.carry.front().is_some_and(|(offset, _)| *offset < until) {
                 if let Some((_, pending)) = p.carry.pop_front() {
@@ -808,6 +863,28 @@ impl<D: KafkaDecoder> Reader<D> {
     }
 }
 
+/// Where the batch at `time` of a partition ends (exclusive), its next batch starting at
+/// `next`: at the high watermark, at most `per_batch` records on; a batch recomputed after a
+/// restart where it ended before (the first one takes all there is up to there when several
+/// completed after the checkpoint). Also returns the replay still ahead.
+fn batch_end(
+    next: i64,
+    high: impl FnOnce() -> Option<i64>,
+    per_batch: Option<i64>,
+    replay: Option<Replay>,
+    time: Time,
+) -> (i64, Option<Replay>) {
+    match replay {
+        Some(replay) if time.millis() <= replay.through_ms => {
+            (replay.until.max(next), Some(replay))
+        }
+        _ => {
+            let until = high().unwrap_or(next).max(next);
+            (per_batch.map_or(until, |cap| until.min(next + cap)), None)
+        }
+    }
+}
+
 /// Moves a polled record into the partition's batch (a skipped one is counted; a failed one
 /// fails the batch).
 fn take<T>(
@@ -865,6 +942,56 @@ fn set_paused<T>(consumer: &BaseConsumer<Client>, p: &Partition<T>, paused: bool
 
 #[cfg(test)]
 mod tests {
+    use super::{Replay, batch_end};
+    use crate::Time;
+
+    #[test]
+    fn a_batch_ends_at_the_high_watermark_at_most_the_rate_on() {
+        let at = Time::from_millis(1000);
+        assert_eq!(
+            batch_end(10, || Some(500), Some(100), None, at),
+            (110, None)
+        );
+        assert_eq!(batch_end(10, || Some(50), Some(100), None, at), (50, None));
+        assert_eq!(batch_end(10, || Some(50), None, None, at), (50, None));
+        assert_eq!(
+            batch_end(10, || None, Some(100), None, at),
+            (10, None),
+            "not fetched yet"
+        );
+    }
+
+    #[test]
+    fn batches_completed_before_a_restart_end_where_they_ended() {
+        let replay = Some(Replay {
+            through_ms: 3000,
+            until: 250,
+        });
+        let no_watermark = || panic!("a recomputed batch does not depend on the broker");
+        let first = batch_end(0, no_watermark, Some(100), replay, Time::from_millis(1000));
+        assert_eq!(first, (250, replay), "all of it, past the rate");
+        let second = batch_end(
+            250,
+            no_watermark,
+            Some(100),
+            replay,
+            Time::from_millis(3000),
+        );
+        assert_eq!(
+            second,
+            (250, replay),
+            "nothing new up to the last recomputed time"
+        );
+        let after = batch_end(
+            250,
+            || Some(900),
+            Some(100),
+            replay,
+            Time::from_millis(3100),
+        );
+        assert_eq!(after, (350, None), "then as usual");
+    }
+
     #[test]
     fn a_partition_pauses_on_records_or_bytes_and_resumes_below_half_of_both() {
         let bound = super::CarryBound {
