@@ -110,7 +110,7 @@
 //! | `foreach_batch(function)` | the same with an async function, awaited before the next output runs |
 //! | `save_as_text_files(prefix, suffix?)` | each batch as a directory `prefix-TIME_IN_MS[.suffix]/part-NNNNN`, written atomically |
 //! | `save_to_database(sink)` | each batch in one database transaction, exactly once (features `mysql`, `postgres`) |
-//! | `save_to_kafka(sink)` | each batch's records to a Kafka topic, at least once or exactly once (feature `kafka`) |
+//! | `save_to_kafka(sink, serialize?)` | each batch's records to a Kafka topic, at least once or exactly once; `serialize(&record)` makes a `(key, value)` of other records (feature `kafka`) |
 //!
 //! Every operator, used once:
 //!
@@ -276,14 +276,15 @@
 //! * `save_to_database(sink)` (features `mysql`, `postgres`): each batch in one transaction,
 //!   appended or upserted with bound parameters, exactly once across restarts; `sink` is a
 //!   [`DatabaseSink`] parameter of the pipeline.
-//! * `save_to_kafka(sink)` (feature `kafka`): each batch's records to a Kafka topic, `(key,
-//!   value)` pairs as key and payload (text, bytes, numbers as decimal text), keys on the
+//! * `save_to_kafka(sink, serialize?)` (feature `kafka`): each batch's records to a Kafka
+//!   topic, `(key, value)` pairs as key and payload (text, bytes, numbers as decimal text;
+//!   `serialize(&record)` makes such a pair of any other record), keys on the
 //!   partition Java's producer picks, the batch time in header `streamdsl-batch-time`. At least
 //!   once by default (idempotent producer, `acks=all`; records not acknowledged are sent again,
 //!   bounded, then the pipeline stops), or exactly once with one transaction per batch
 //!   (`Delivery::ExactlyOnce`, a broker with transactions needed), which also commits the
-//!   offsets of the pipeline's `kafka_stream` inputs (Kafka in, Kafka out, exactly once). `sink` is a `KafkaSink`
-//!   parameter (or `Option<KafkaSink>`); see `outputs::kafka`.
+//!   offsets of the pipeline's `kafka_stream` inputs (Kafka in, Kafka out, exactly once).
+//!   `sink` is a `KafkaSink` parameter (or `Option<KafkaSink>`); see `outputs::kafka`.
 //!
 //! Outputs run in declaration order at every batch, empty batches included.
 //!

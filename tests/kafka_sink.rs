@@ -138,6 +138,48 @@ mod with_kafka {
         assert_eq!(sink.skipped(), 0);
     }
 
+    /// A record that is not a key-value pair.
+    #[derive(Clone, Debug)]
+    struct Reading {
+        sensor: String,
+        celsius: f64,
+    }
+
+    stream! {
+        /// Readings written through a serializer: sensor as key, the temperature as text.
+        pipeline ReadingsToKafka(sink: Arc<KafkaSink>) {
+            batch = 1s;
+            input readings: Reading;
+            readings.save_to_kafka(sink, |r| (r.sensor.clone(), format!("{:.1} C", r.celsius)));
+        }
+    }
+
+    #[test]
+    fn a_serializer_makes_the_key_and_payload_of_other_records() {
+        let Some(bootstrap) = bootstrap() else { return };
+        let topic = unique("readings");
+        create_topic(&bootstrap, &topic, 1);
+        let reading = |sensor: &str, celsius| Reading {
+            sensor: sensor.to_owned(),
+            celsius,
+        };
+        let input = queue_stream(vec![vec![reading("s1", 20.25), reading("s2", -3.0)]]);
+        Harness::new(
+            ReadingsToKafka::new(Arc::new(KafkaSink::new(&bootstrap, &topic))).readings(input),
+        )
+        .run(1)
+        .unwrap();
+        let written: Vec<(i64, String, String)> =
+            by_batch(&consume_all(&bootstrap, &topic, 1, false));
+        assert_eq!(
+            written,
+            [
+                (1000, "s1".to_owned(), "20.2 C".to_owned()),
+                (1000, "s2".to_owned(), "-3.0 C".to_owned())
+            ]
+        );
+    }
+
     stream! {
         /// Key-value records written as they come.
         pipeline PairsToKafka(sink: Arc<KafkaSink>) {

@@ -1,7 +1,7 @@
 //! `foreach_rdd(|time, batch| …)` or `foreach_rdd(|batch| …)`: a function called with every
 //! batch, for custom sinks.
 
-use super::pprint::{output_params, output_run};
+use super::pprint::{output_params, output_run, with_checked_function};
 use super::{ArgKind, ArgSpec, Doc, Kind, OpCall, OperatorSpec, is_closure_with_params};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote_spanned;
@@ -31,11 +31,10 @@ pub fn emit_callback(
     module: &str,
     finish: impl FnOnce(TokenStream, &Ident) -> TokenStream,
 ) -> TokenStream {
-    let (rt, f, marker) = (call.rt(), &call.closure, &call.marker);
+    let (rt, f) = (call.rt(), &call.closure);
     let user = call.arg("function");
     let (out, records) = output_params(call);
     let module = quote::format_ident!("{module}");
-    let checked = call.fresh("checked");
     let with_time = user.is_some_and(|u| is_closure_with_params(u, 2));
     let (check, invoke) = if with_time {
         (
@@ -49,17 +48,15 @@ pub fn emit_callback(
         )
     };
     let result = finish(invoke, &out);
-    // `mut` is needed only for `FnMut` functions; the rebinding keeps the `allow` off the
-    // user's function.
     let run = output_run(
         call,
         batch,
         quote_spanned!(call.span=> #rt::OutputResult::into_output_result(#result)),
     );
-    quote_spanned!(call.span=>
-        let #checked = #rt::outputs::#module::#check(&#marker, #user);
-        #[allow(unused_mut)]
-        let mut #f = #checked;
-        #run
+    with_checked_function(
+        call,
+        quote_spanned!(call.span=> #rt::outputs::#module::#check),
+        user,
+        run,
     )
 }

@@ -42,6 +42,26 @@ fn emit(call: &OpCall, batch: &TokenStream) -> TokenStream {
     )
 }
 
+/// An output with a user function: `check(&marker, user)` (a runtime function that fixes the
+/// function's parameter types from the stream's record marker) bound once to `call.closure`,
+/// before `run`, which calls it.
+pub fn with_checked_function(
+    call: &OpCall,
+    check: TokenStream,
+    user: impl quote::ToTokens,
+    run: TokenStream,
+) -> TokenStream {
+    let (f, marker, checked) = (&call.closure, &call.marker, call.fresh("checked"));
+    // `mut` is needed only for `FnMut` functions; the rebinding keeps the `allow` off the
+    // user's function.
+    quote_spanned!(call.span=>
+        let #checked = #check(&#marker, #user);
+        #[allow(unused_mut)]
+        let mut #f = #checked;
+        #run
+    )
+}
+
 /// An output's run at each batch: `body`, a function of the output's context and its records
 /// (named by [`output_params`]), returning the output's `Result`; the test harness captures
 /// the batch.

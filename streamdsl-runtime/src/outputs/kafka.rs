@@ -3,8 +3,8 @@
 //! The sink is a pipeline parameter (a [`KafkaSink`]), so the pipeline holds one librdkafka
 //! producer, created at the first batch. Records become Kafka messages through
 //! [`ToKafkaRecord`]: a `(key, value)` pair is the message's key and payload, anything else
-//! [`KafkaBytes`] can write is a payload without key; map a stream to pairs first for other
-//! shapes. Keys are partitioned as a Java producer partitions them (librdkafka's
+//! [`KafkaBytes`] can write is a payload without key. For other records, a serializer makes
+//! the message: `save_to_kafka(sink, |record| (key, value))`. Keys are partitioned as a Java producer partitions them (librdkafka's
 //! `murmur2_random`), so a key lands on the partition a JVM consumer of the same topic
 //! expects. Every message carries its batch time in a header ([`BATCH_TIME_HEADER`] by
 //! default), the key to deduplicate what at-least-once delivery may repeat.
@@ -40,6 +40,7 @@
 use super::{OutputContext, StopPipeline};
 use crate::error::BoxError;
 use crate::inputs::kafka::{ConsumedOffsets, is_transport, offset_list, validate_bootstrap};
+use crate::ops::Marker;
 use crate::{Batch, Time};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -125,8 +126,8 @@ decimal_kafka_bytes!(
 /// A record as a Kafka message: its key and payload.
 #[diagnostic::on_unimplemented(
     message = "`save_to_kafka` cannot write records of type `{Self}` as Kafka messages",
-    label = "records of this stream",
-    note = "a `(key, value)` pair is a message's key and payload, text or bytes or numbers; `.map` the stream to such pairs first, or implement `ToKafkaRecord` for the type"
+    label = "records written to Kafka here",
+    note = "a `(key, value)` pair is a message's key and payload, text or bytes or numbers; give `save_to_kafka(sink, |record| (key, value))` a function making one, or implement `ToKafkaRecord` for the type"
 )]
 pub trait ToKafkaRecord {
     /// Appends the key to `key` and the payload to `payload`; says which are present (not null).
@@ -660,9 +661,40 @@ pub fn write<T: ToKafkaRecord>(
     sink: &impl AsKafkaSink,
     batch: &Batch<T>,
 ) -> Result<(), BoxError> {
+    match sink.kafka_sink() {
+        Some(sink) => write_records(out, sink, batch.iter().collect()),
+        None => Ok(()),
+    }
+}
+
+/// Checks `serialize(&record)` against the stream's record type.
+#[doc(hidden)]
+#[inline(always)]
+pub fn check_serializer<T, R: ToKafkaRecord, F: FnMut(&T) -> R>(_: &Marker<T>, f: F) -> F {
+    f
+}
+
+/// Writes what `serialize` makes of each record of `batch` (the generated code calls this).
+#[doc(hidden)]
+pub fn write_with<T, R: ToKafkaRecord>(
+    out: &mut OutputContext<'_>,
+    sink: &impl AsKafkaSink,
+    batch: &Batch<T>,
+    serialize: impl FnMut(&T) -> R,
+) -> Result<(), BoxError> {
     let Some(sink) = sink.kafka_sink() else {
         return Ok(());
     };
+    let serialized: Vec<R> = batch.iter().map(serialize).collect();
+    write_records(out, sink, serialized.iter().collect())
+}
+
+/// Writes `records`, one batch.
+fn write_records<T: ToKafkaRecord>(
+    out: &mut OutputContext<'_>,
+    sink: &KafkaSink,
+    records: Vec<&T>,
+) -> Result<(), BoxError> {
     let time_ms = out.time().millis();
     let pipeline = out.pipeline();
     let consumed = &out.consumed().kafka;
@@ -672,7 +704,6 @@ pub fn write<T: ToKafkaRecord>(
             .for_each(ConsumedOffsets::committed_by_transactions);
     }
     let mut slot = sink.producer.lock().unwrap_or_else(|e| e.into_inner());
-    let records: Vec<&T> = batch.iter().collect();
     let mut pending: Vec<usize> = (0..records.len()).collect();
     let mut backoff = sink.first_backoff;
     let mut attempts = 0;
