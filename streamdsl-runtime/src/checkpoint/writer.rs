@@ -95,15 +95,21 @@ impl CheckpointDir {
 /// with SIGKILL at the `n`-th time it reaches `point` when `STREAMDSL_CRASH_AT=point:n`.
 #[cfg(feature = "fault-injection")]
 pub(crate) fn crash_point(point: &str) {
+    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static HITS: AtomicU64 = AtomicU64::new(0);
-    let Ok(spec) = std::env::var("STREAMDSL_CRASH_AT") else {
+    // Read once: a process that is not a crash test pays one load per call, not an
+    // environment lookup.
+    static TARGET: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    let target = TARGET.get_or_init(|| {
+        let spec = std::env::var("STREAMDSL_CRASH_AT").ok()?;
+        let (name, n) = spec.split_once(':')?;
+        Some((name.to_owned(), n.parse().ok()?))
+    });
+    let Some((name, n)) = target else {
         return;
     };
-    let Some((name, n)) = spec.split_once(':') else {
-        return;
-    };
-    if name == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == n.parse::<u64>().unwrap_or(0) {
+    if name == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *n {
         // SAFETY: kill(2) on our own pid; nothing of ours runs after it.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
