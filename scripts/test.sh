@@ -50,6 +50,7 @@ echo "== cargo test on 2 workers, every loop split, with MariaDB, PostgreSQL and
 # The compile-fail cases run below, without the kafka feature: rustc shortens a type's path
 # in its messages only while the name is unique among all crates built, and serde_json (a
 # dependency of rdkafka) has a public `State` too: the .stderr files match the default build.
+# The kafka feature's own compile-fail cases (tests/ui-kafka, tests/ui_kafka.rs) run here.
 STREAMDSL_WORKERS=2 STREAMDSL_PARALLEL_MIN_RECORDS=2 \
     STREAMDSL_REQUIRE_DB=1 STREAMDSL_REQUIRE_KAFKA=1 STREAMDSL_REQUIRE_BROWSER=1 bash scripts/with-databases.sh \
     bash scripts/with-kafka.sh cargo test --workspace --locked --features kafka -- --exact --skip ui
