@@ -19,7 +19,8 @@
 //! With `--out-topic counts` every slide's counts also go to topic `counts` (word as the
 //! message key, count as its decimal text, the batch time in header `streamdsl-batch-time`),
 //! as Spark's KafkaWordCount would with a Kafka sink; `--exactly-once INSTANCE` writes them in
-//! one transaction per batch (a broker with transactions is needed).
+//! one transaction per batch, which also commits the input's offsets to its group (a broker
+//! with transactions is needed).
 //!
 //! Or against a broker of your own: `cargo run --features kafka --example kafka_word_count --
 //! broker:9092 word-count words,other-topic`.
