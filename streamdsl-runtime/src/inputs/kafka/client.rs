@@ -62,6 +62,13 @@ pub(super) fn replay_after_restore(
     Some(Replay { through_ms, until })
 }
 
+/// The end of each owned partition's last completed batch, and that batch's time.
+#[derive(Default)]
+struct Completed {
+    offsets: HashMap<TopicPartition, i64>,
+    time: Option<Time>,
+}
+
 /// Shared between the consumer's callbacks (run inside `poll`, on the driver thread) and
 /// the stream.
 pub(super) struct Client {
@@ -70,9 +77,8 @@ pub(super) struct Client {
     timeout: Duration,
     /// Offsets from a checkpoint, used at the first assignment only.
     restored: Mutex<HashMap<TopicPartition, i64>>,
-    /// The end of each owned partition's last completed batch, and that batch's time:
-    /// committed on revocation.
-    completed: Mutex<(HashMap<TopicPartition, i64>, Option<Time>)>,
+    /// The last completed batch: committed on revocation.
+    completed: Mutex<Completed>,
     changes: Mutex<Vec<Ownership>>,
     changed: AtomicBool,
     outage: AtomicBool,
@@ -163,9 +169,14 @@ impl Client {
         time: Time,
     ) {
         let mut completed = lock(&self.completed);
-        completed.0.clear();
-        completed.0.extend(offsets);
-        completed.1 = Some(time);
+        completed.offsets.clear();
+        completed.offsets.extend(offsets);
+        completed.time = Some(time);
+    }
+
+    /// The time of the last completed batch.
+    pub(super) fn completed_time(&self) -> Option<Time> {
+        lock(&self.completed).time
     }
 
     pub(super) fn take_changes(&self) -> Option<Vec<Ownership>> {
@@ -289,8 +300,8 @@ impl Client {
         let list = offset_list(
             partitions
                 .iter()
-                .filter_map(|tp| completed.0.get(tp).map(|&o| (tp, o))),
-            completed.1,
+                .filter_map(|tp| completed.offsets.get(tp).map(|&o| (tp, o))),
+            completed.time,
         );
         drop(completed);
         if list.count() > 0

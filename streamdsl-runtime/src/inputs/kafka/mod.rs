@@ -128,8 +128,6 @@ pub struct KafkaStream<D: KafkaDecoder> {
     last_committed: Vec<(TopicPartition, i64)>,
     /// The offsets of the synchronous commit at stop, once tried.
     final_commit: Option<Vec<(TopicPartition, i64)>>,
-    /// The time of the last completed batch (the metadata of the commit at stop).
-    completed_time: Option<Time>,
     next_discovery: Option<Instant>,
     stopped: bool,
 }
@@ -158,7 +156,6 @@ impl<D: KafkaDecoder> KafkaStream<D> {
             reader: Reader::new(decoder, bound),
             last_committed: Vec::new(),
             final_commit: None,
-            completed_time: None,
             next_discovery: None,
             stopped: false,
         }
@@ -461,7 +458,6 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
                 .context()
                 .set_completed(completed.iter().cloned(), time);
         }
-        self.completed_time = Some(time);
         self.commit(completed, time);
     }
 
@@ -487,7 +483,7 @@ impl<D: KafkaDecoder> InputStream<D::Record> for KafkaStream<D> {
         self.final_commit = Some(completed.clone());
         let list = offset_list(
             completed.iter().map(|(tp, o)| (tp, *o)),
-            self.completed_time,
+            client.completed_time(),
         );
         // librdkafka retries a synchronous commit for as long as the broker accepts the
         // connection without answering: wait for it on a thread of its own, boundedly.
