@@ -164,20 +164,26 @@ impl<K: Eq, A> KeyTable<K, A> {
         }
     }
 
-    /// Merges the entries of `later` (a table of later records) into this one.
-    pub fn absorb<V, F: Fold<V, Acc = A>>(&mut self, fold: &F, later: Self) {
-        if self.table.is_empty() {
-            *self = later;
-            return;
-        }
-        for (key, hash, acc) in later.table {
-            match self.table.find_mut(hash, |e| e.0 == key) {
-                Some(entry) => fold.merge(&mut entry.2, acc),
-                None => {
-                    self.table.insert_unique(hash, (key, hash, acc), |e| e.1);
+    /// `tables`, tables of successive records of one key group, merged into one: a key's
+    /// accumulators are merged in table order.
+    pub fn absorbed<V, F: Fold<V, Acc = A>>(fold: &F, tables: Vec<Self>) -> Self {
+        let mut tables = tables.into_iter();
+        let mut merged = tables.next().unwrap_or_default();
+        for later in tables {
+            if merged.is_empty() {
+                merged = later;
+                continue;
+            }
+            for (key, hash, acc) in later.table {
+                match merged.table.find_mut(hash, |e| e.0 == key) {
+                    Some(entry) => fold.merge(&mut entry.2, acc),
+                    None => {
+                        merged.table.insert_unique(hash, (key, hash, acc), |e| e.1);
+                    }
                 }
             }
         }
+        merged
     }
 
     /// The entry of `key`, if any.

@@ -52,11 +52,12 @@ where
     where
         T: KeyValue<Key = K, Value = V>,
     {
-        for (panes, table) in self.groups.iter_mut().zip(batch.into_tables()) {
-            let pane = table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
+        let workers = batch.workers();
+        batch.map_groups(workers, self.groups.iter_mut(), |panes, entries| {
+            let pane = entries.into_iter().map(|(k, _, vs)| (k, vs));
             panes.push_back((time.millis(), pane.collect()));
             expire(panes, time.millis(), window_ms, drop);
-        }
+        });
     }
 
     /// The values of each key in the window, in time order; the key groups on up to `workers`

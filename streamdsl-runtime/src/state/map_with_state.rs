@@ -106,12 +106,9 @@ impl<K: Key + Clone + Send + Sync, S: Clone + Send + Sync> MapWithState<K, S> {
         M: Send,
         F: Fn(&K, Option<T::Value>, &mut State<S>) -> M + crate::ops::Shareable,
     {
-        let outputs = super::by_key_group(
-            workers,
-            &mut self.groups,
-            records.into_tables(),
-            |states, records| apply_group(states, records, f, time.millis(), timeout_ms),
-        );
+        let outputs = super::by_key_group(workers, &mut self.groups, records, |states, records| {
+            apply_group(states, records, f, time.millis(), timeout_ms)
+        });
         Batch::from(outputs.into_iter().flatten().collect::<Vec<M>>())
     }
 

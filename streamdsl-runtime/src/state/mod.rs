@@ -33,8 +33,9 @@ pub use saved::{MigratableState, Restorer, SavedStates, ViaMigration, ViaType, r
 pub use update_state_by_key::UpdateStateByKey;
 pub use window::Window;
 
-use crate::keyed::{Key, KeyMap, KeyTable};
-use crate::workers::{KEY_GROUPS, key_group_of, map_parallel, workers_for};
+use crate::keyed::{Key, KeyMap, KeyValue};
+use crate::ops::group_by_key::Grouping;
+use crate::workers::{KEY_GROUPS, key_group_of, workers_for};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeSet, VecDeque};
 use std::hash::Hash;
@@ -130,25 +131,25 @@ impl<K: Hash, V> Regroup for Panes<K, V> {
 /// Runs `step` on each key group's state with the group's batch, `(key, values)` in hash
 /// order, the groups in parallel when there is enough to do: how the keyed states take in a
 /// batch.
-pub(crate) fn by_key_group<K, X, V, R>(
+pub(crate) fn by_key_group<K, X, T, R>(
     workers: usize,
     states: &mut [KeyMap<K, X>],
-    batch: impl Iterator<Item = KeyTable<K, Vec<V>>>,
-    step: impl Fn(&mut KeyMap<K, X>, Vec<(K, Vec<V>)>) -> R + Sync,
+    batch: Grouping<T>,
+    step: impl Fn(&mut KeyMap<K, X>, Vec<(K, Vec<T::Value>)>) -> R + Sync,
 ) -> Vec<R>
 where
+    T: KeyValue<Key = K>,
     K: Eq + Send,
     X: Send,
-    V: Send,
+    T::Value: Send,
     R: Send,
 {
-    let tables: Vec<_> = batch.collect();
-    let records = states.iter().map(KeyMap::len).sum::<usize>()
-        + tables.iter().map(KeyTable::len).sum::<usize>();
-    let work: Vec<_> = states.iter_mut().zip(tables).collect();
-    map_parallel(workers_for(workers, records), work, |(state, table)| {
-        let batch = table.into_sorted().into_iter().map(|(k, _, vs)| (k, vs));
-        step(state, batch.collect())
+    let records = states.iter().map(KeyMap::len).sum::<usize>() + batch.entries();
+    batch.map_groups(workers_for(workers, records), states, |state, entries| {
+        step(
+            state,
+            entries.into_iter().map(|(k, _, vs)| (k, vs)).collect(),
+        )
     })
 }
 

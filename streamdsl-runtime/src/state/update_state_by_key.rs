@@ -77,7 +77,7 @@ where
         let groups = super::by_key_group(
             workers,
             &mut self.groups,
-            new_values.into_tables(),
+            new_values,
             |states, new_values| {
                 update_group(states, new_values.into_iter().collect(), f);
                 let records = states.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
