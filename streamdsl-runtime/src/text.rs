@@ -41,11 +41,26 @@ impl Text {
 
     /// [`lines_of`](Self::lines_of), appended to `lines`.
     pub(crate) fn append_lines(block: String, lines: &mut Vec<Text>) {
-        let block: Arc<str> = Arc::from(block);
+        let appended = Text::append_lines_within(block, usize::MAX, lines);
+        debug_assert!(appended.is_ok(), "no line is longer than usize::MAX bytes");
+    }
+
+    /// [`append_lines`](Self::append_lines) if no line (without its `'\n'`) is longer than
+    /// `max_line_bytes`; otherwise nothing is appended and the block's bytes are given back.
+    pub(crate) fn append_lines_within(
+        block: String,
+        max_line_bytes: usize,
+        lines: &mut Vec<Text>,
+    ) -> Result<(), Vec<u8>> {
+        let (block, before): (Arc<str>, usize) = (Arc::from(block), lines.len());
         let mut start = 0;
         while start < block.len() {
             let end = crate::inputs::find_newline(&block.as_bytes()[start..])
                 .map_or(block.len(), |n| start + n);
+            if end - start > max_line_bytes {
+                lines.truncate(before);
+                return Err(block.as_bytes().to_vec());
+            }
             lines.push(Text(Repr::Shared {
                 block: Arc::clone(&block),
                 start,
@@ -53,6 +68,7 @@ impl Text {
             }));
             start = end + 1;
         }
+        Ok(())
     }
 
     /// A batch of lines as owned `String`s (one allocation per line).

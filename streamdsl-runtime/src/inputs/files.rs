@@ -1,12 +1,14 @@
 //! `text_file_stream(dir)`: the lines of files that appear in a directory (Spark's
 //! `textFileStream`, spec 3.1).
 
-use super::text::{InvalidUtf8, LongLines, decode_line, find_newline, long_line, trim_cr};
+use super::text::{
+    InvalidUtf8, LongLines, decode_line, find_byte, find_newline, long_line, trim_cr,
+};
 use super::{InputContext, InputPosition, InputStream};
 use crate::{Batch, BoxError, Text, Time};
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -222,9 +224,6 @@ impl TextFileStream {
 
     /// Reads lines of the file at `path` from `offset` into `lines` while `budget` lasts,
     /// stopping at a line boundary: where the next batch goes on, or `None` at the end.
-    ///
-    /// Lines are gathered in blocks of text and lent from them ([`Text`]): no allocation
-    /// per line.
     fn read_from(
         &mut self,
         path: &Path,
@@ -232,11 +231,83 @@ impl TextFileStream {
         budget: &mut u64,
         lines: &mut Vec<Text>,
     ) -> Result<Option<u64>, ReadFailure> {
-        let unreadable = |e: std::io::Error| ReadFailure::Unreadable(e.to_string());
         let mut file = std::fs::File::open(path).map_err(unreadable)?;
         file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
-        let mut reader = BufReader::with_capacity(64 << 10, file);
-        let (start, mut at, mut invalid) = (lines.len(), offset, 0);
+        let (start, mut invalid) = (lines.len(), 0);
+        let result = self.read_chunks(file, offset, budget, &mut invalid, lines);
+        self.count("invalid_utf8_lines", invalid);
+        if result.is_err() {
+            lines.truncate(start);
+        }
+        result
+    }
+
+    /// Reads `file` (at `at`) in chunks of whole lines, about a [`Block`] each, while `budget`
+    /// lasts. A chunk whose lines are all short, UTF-8 and end with `'\n'` alone (the common
+    /// case) becomes the block its lines are lent from, with no copy per line and one scan
+    /// for line ends; any other chunk is read line by line ([`read_lines`](Self::read_lines)).
+    fn read_chunks(
+        &mut self,
+        mut file: std::fs::File,
+        mut at: u64,
+        budget: &mut u64,
+        invalid: &mut u64,
+        lines: &mut Vec<Text>,
+    ) -> Result<Option<u64>, ReadFailure> {
+        loop {
+            if *budget == 0 {
+                return Ok(Some(at));
+            }
+            let want = (*budget).min(Block::BYTES as u64);
+            let Some((chunk, at_end)) =
+                whole_lines(&mut file, want, self.max_line_bytes + 1).map_err(unreadable)?
+            else {
+                // A line too long to hold whole: read it, and the rest, line by line.
+                file.seek(SeekFrom::Start(at)).map_err(unreadable)?;
+                let reader = BufReader::with_capacity(64 << 10, file);
+                return self.read_lines(reader, at, budget, invalid, lines);
+            };
+            let read = chunk.len() as u64;
+            if let Err(chunk) = self.lend_plain(chunk, lines) {
+                // The chunk ends at a line boundary (or the file's end), so reading it line
+                // by line ends at its end.
+                let mut unlimited = u64::MAX;
+                self.read_lines(&chunk[..], at, &mut unlimited, invalid, lines)?;
+            }
+            if at_end {
+                return Ok(None);
+            }
+            at += read;
+            *budget = budget.saturating_sub(read);
+        }
+    }
+
+    /// Lends the lines of `chunk` from it as one block, unless a line has a `'\r'`, is longer
+    /// than [`max_line_bytes`](TextFileStream::max_line_bytes) or is not UTF-8: then the
+    /// chunk is given back.
+    fn lend_plain(&self, chunk: Vec<u8>, lines: &mut Vec<Text>) -> Result<(), Vec<u8>> {
+        if find_byte(&chunk, b'\r').is_some() {
+            return Err(chunk);
+        }
+        let text = String::from_utf8(chunk).map_err(|e| e.into_bytes())?;
+        Text::append_lines_within(text, self.max_line_bytes, lines)
+    }
+
+    /// Reads lines from `reader` (at file offset `at`) into `lines` while `budget` lasts,
+    /// stopping at a line boundary: where the next batch goes on, or `None` at the reader's
+    /// end. Handles every line: `\r\n` ends, long lines, invalid UTF-8 (counted in
+    /// `invalid`).
+    ///
+    /// Lines are gathered in blocks of text and lent from them ([`Text`]): no allocation
+    /// per line.
+    fn read_lines(
+        &mut self,
+        mut reader: impl BufRead,
+        mut at: u64,
+        budget: &mut u64,
+        invalid: &mut u64,
+        lines: &mut Vec<Text>,
+    ) -> Result<Option<u64>, ReadFailure> {
         let (mut line, mut skipping) = (Vec::new(), false);
         let mut block = Block::default();
         let result = loop {
@@ -287,7 +358,7 @@ impl TextFileStream {
                 }
             }
             if block.is_full()
-                && let Err(e) = block.lend(self.invalid_utf8, &mut invalid, lines)
+                && let Err(e) = block.lend(self.invalid_utf8, invalid, lines)
             {
                 break Err(e);
             }
@@ -295,15 +366,54 @@ impl TextFileStream {
             at += consumed as u64;
             *budget = budget.saturating_sub(consumed as u64);
         };
-        let result = result.and_then(|next| {
-            block.lend(self.invalid_utf8, &mut invalid, lines)?;
+        result.and_then(|next| {
+            block.lend(self.invalid_utf8, invalid, lines)?;
             Ok(next)
-        });
-        self.count("invalid_utf8_lines", invalid);
-        if result.is_err() {
-            lines.truncate(start);
+        })
+    }
+}
+
+/// An I/O error as the reason a file was not read.
+fn unreadable(e: std::io::Error) -> ReadFailure {
+    ReadFailure::Unreadable(e.to_string())
+}
+
+/// The next `want` bytes of `file` and the rest of the line they end in, leaving the file
+/// after them: a chunk of whole lines (the last may end at the file's end without `'\n'`),
+/// and whether it reaches the file's end. `None` if completing the last line would hold more
+/// than `max_line` bytes of it (the file is then at an unspecified position).
+fn whole_lines(
+    file: &mut std::fs::File,
+    want: u64,
+    max_line: usize,
+) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+    const PIECE: usize = 64 << 10;
+    let mut chunk = Vec::with_capacity(want as usize + PIECE);
+    (&mut *file).take(want).read_to_end(&mut chunk)?;
+    if (chunk.len() as u64) < want {
+        return Ok(Some((chunk, true)));
+    }
+    if chunk.last() == Some(&b'\n') {
+        return Ok(Some((chunk, false)));
+    }
+    // Where the unfinished last line begins.
+    let line_start = chunk.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+    loop {
+        let before = chunk.len();
+        let read = (&mut *file).take(PIECE as u64).read_to_end(&mut chunk)?;
+        if read == 0 {
+            return Ok(Some((chunk, true)));
         }
-        result
+        if let Some(end) = find_newline(&chunk[before..]) {
+            let keep = before + end + 1;
+            // Leave the file after the chunk: the next chunk starts there.
+            file.seek(SeekFrom::Current(-((chunk.len() - keep) as i64)))?;
+            chunk.truncate(keep);
+            return Ok(Some((chunk, false)));
+        }
+        if chunk.len() - line_start > max_line {
+            return Ok(None);
+        }
     }
 }
 
@@ -473,5 +583,88 @@ impl InputStream<Text> for TextFileStream {
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
         self.counters.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line, a file offset after each read and the counters: reading `path` in reads
+    /// of `budget` bytes, through `read` (the chunked reader or the line-by-line one).
+    fn read_all(
+        stream: &mut TextFileStream,
+        path: &Path,
+        budget: u64,
+        chunked: bool,
+    ) -> (Vec<String>, Vec<Option<u64>>) {
+        let (mut lines, mut offsets, mut at) = (Vec::new(), Vec::new(), 0);
+        loop {
+            let mut left = budget;
+            let next = if chunked {
+                stream.read_from(path, at, &mut left, &mut lines)
+            } else {
+                let mut file = std::fs::File::open(path).expect("opens");
+                file.seek(SeekFrom::Start(at)).expect("seeks");
+                let mut invalid = 0;
+                let next = stream.read_lines(
+                    BufReader::new(file),
+                    at,
+                    &mut left,
+                    &mut invalid,
+                    &mut lines,
+                );
+                stream.count("invalid_utf8_lines", invalid);
+                next
+            };
+            let next = next.unwrap_or_else(|_| panic!("reads {}", path.display()));
+            offsets.push(next);
+            match next {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        (
+            lines.iter().map(|l| l.as_str().to_owned()).collect(),
+            offsets,
+        )
+    }
+
+    #[test]
+    fn whole_line_chunks_read_as_line_by_line_does() {
+        let dir = std::env::temp_dir().join(format!("streamdsl-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creates the directory");
+        let mut text = Vec::new();
+        for i in 0..300 {
+            match i % 7 {
+                0 => text.extend_from_slice(b"ends with cr lf\r\n"),
+                1 => text.extend_from_slice(&[b'x'; 40]),
+                2 => text.extend_from_slice(b"bad \xff byte"),
+                3 => text.extend_from_slice(b""),
+                _ => text.extend_from_slice(format!("line {i}").as_bytes()),
+            }
+            text.push(b'\n');
+        }
+        let mut cases = vec![("plain.txt", b"a b\nc d\n".repeat(50))];
+        cases.push(("mixed.txt", text.clone()));
+        text.extend_from_slice(&[b'y'; 100]);
+        cases.push(("unended-long.txt", text.clone()));
+        text.extend_from_slice(b"\nlast without end");
+        cases.push(("unended.txt", text));
+        for (name, contents) in cases {
+            let path = dir.join(name);
+            std::fs::write(&path, &contents).expect("writes");
+            for budget in [1, 7, 33, 500, u64::MAX] {
+                for long in [LongLines::Cut, LongLines::Drop] {
+                    let stream = || text_file_stream(&dir).max_line_bytes(16).long_lines(long);
+                    let (mut chunked, mut by_line) = (stream(), stream());
+                    let got = read_all(&mut chunked, &path, budget, true);
+                    let expected = read_all(&mut by_line, &path, budget, false);
+                    assert_eq!(got, expected, "{name}, budget {budget}, {long:?}");
+                    assert_eq!(chunked.counters, by_line.counters, "{name}, {budget}");
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).expect("removes the directory");
     }
 }

@@ -68,11 +68,16 @@ pub(crate) fn decode_line(
 
 /// The position of the first `'\n'` in `bytes` (libc's vectorized `memchr`, not a byte loop).
 pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
+    find_byte(bytes, b'\n')
+}
+
+/// The position of the first `byte` in `bytes` (libc's vectorized `memchr`).
+pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
     if bytes.is_empty() {
         return None;
     }
     // SAFETY: the pointer and length describe `bytes`; memchr reads only within them.
-    let found = unsafe { libc::memchr(bytes.as_ptr().cast(), i32::from(b'\n'), bytes.len()) };
+    let found = unsafe { libc::memchr(bytes.as_ptr().cast(), i32::from(byte), bytes.len()) };
     (!found.is_null()).then(|| found as usize - bytes.as_ptr() as usize)
 }
 
