@@ -348,10 +348,11 @@
 //! row, or when a receiver's buffer is full (backpressure), and a line when it is over; a
 //! status line every 30 s of batches. A [`StreamingListener`] gets the events all of these
 //! are built from: batches submitted, started and completed, outputs started and completed,
-//! checkpoints, receivers started, failed and stopped. A [`Counter`] kept in a `static`
-//! counts what your functions see (Spark's accumulators for counting, e.g. lines that do not
-//! parse): its total comes with every [`BatchInfo`], on the page's JSON and in `/metrics` as
-//! `streamdsl_counter_total{counter="…"}`.
+//! checkpoints, receivers started, failed and stopped; the warnings come with the batch that
+//! raised them ([`BatchInfo::warnings`]), so a listener can alert on them. A [`Counter`]
+//! kept in a `static` counts what your functions see (Spark's accumulators for counting,
+//! e.g. lines that do not parse): its total comes with every [`BatchInfo`], on the page's
+//! JSON and in `/metrics` as `streamdsl_counter_total{counter="…"}`.
 //!
 //! ## Testing
 //!

@@ -1,6 +1,7 @@
 //! Keep-up warnings in the log, captured by a `tracing` subscriber: a pipeline whose output
 //! is slow for a while, and one whose receiver is flooded, each log exactly one warning for
-//! the episode and one line when it is over.
+//! the episode and one line when it is over; a listener gets the same warnings in
+//! `BatchInfo::warnings`.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -59,14 +60,35 @@ stream! {
     }
 }
 
+/// Collects the keep-up warnings of every batch.
+struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl StreamingListener for Warnings {
+    fn on_batch_completed(&mut self, info: &BatchInfo) {
+        self.0.lock().unwrap().extend(info.warnings.iter().cloned());
+    }
+}
+
 #[test]
 fn a_slow_output_is_warned_about_once_and_the_catching_up_said() {
     log();
     let input = queue_stream((0..60u64).map(|k| vec![k]));
+    let warnings = Arc::new(Mutex::new(Vec::new()));
     StreamingContext::new()
+        .add_listener(Warnings(Arc::clone(&warnings)))
         .run_until_finished(SlowOutput::new().numbers(input))
         .unwrap();
+    let warnings = warnings.lock().unwrap();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning for listeners: {warnings:#?}"
+    );
     let behind = lines_of("SlowOutput", "falling behind");
+    assert!(
+        behind.iter().all(|line| line.contains(&warnings[0])),
+        "listeners get the text of the log: {warnings:?} vs {behind:#?}"
+    );
     assert_eq!(behind.len(), 1, "one warning for the episode: {behind:#?}");
     assert!(behind[0].contains("WARN"), "{}", behind[0]);
     assert!(

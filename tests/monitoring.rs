@@ -1,6 +1,7 @@
 //! `StreamingContext::metrics_addr` while a pipeline runs: `/metrics` read with a Prometheus
 //! text-format parser, and the page's JSON, agree with what a listener of the same pipeline
-//! saw (batches, records, delays, output failures, state entries, checkpoints).
+//! saw (batches, records, delays, output failures, keep-up warnings, state entries,
+//! checkpoints).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -105,7 +106,7 @@ fn number(value: &prometheus_parse::Value) -> f64 {
 fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
     let dir = std::env::temp_dir().join(format!("streamdsl-monitoring-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let words = ["a b", "b c fail", "c", "a a a", "fail d", "e"];
+    let words = ["a b", "b c fail", "c fail", "fail a a a", "d", "e"];
     let input = queue_stream(
         words
             .iter()
@@ -143,7 +144,14 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
         .iter()
         .filter(|b| b.outputs[1].failure.is_some())
         .count();
-    assert_eq!(failures, 2, "the two batches with `fail`");
+    assert_eq!(failures, 3, "the three batches with `fail`");
+    let warnings: Vec<&String> = seen.batches.iter().flat_map(|b| &b.warnings).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("foreach_rdd of words keeps failing: 3 batches in a row")),
+        "{warnings:?}"
+    );
     let count = |name, labels: &[(&str, &str)]| number(sample(&scrape, name, labels));
     assert_eq!(
         count("streamdsl_batches_total", &[pipeline]),
@@ -165,7 +173,7 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
     );
     let last = seen.batches.last().unwrap();
     assert!(
-        last.counters.contains(&("failed_batches", 2)),
+        last.counters.contains(&("failed_batches", 3)),
         "{:?}",
         last.counters
     );
@@ -174,7 +182,7 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
             "streamdsl_counter_total",
             &[pipeline, ("counter", "failed_batches")]
         ),
-        2.0
+        3.0
     );
     assert_eq!(last.state_entries, [("running", 6)], "keys a to e and fail");
     assert_eq!(
@@ -225,7 +233,17 @@ fn metrics_and_the_page_json_agree_with_what_a_listener_saw() {
     assert_eq!(times, seen_times);
     assert_eq!(status["inputs"][0]["records_total"], records);
     assert_eq!(status["state"][0]["keys"], 6);
-    assert_eq!(status["counters"]["failed_batches"], 2);
+    assert_eq!(status["counters"]["failed_batches"], 3);
+    let page_warnings: Vec<&str> = status["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        page_warnings, warnings,
+        "the page lists the listener's warnings"
+    );
     assert_eq!(status["checkpoints"].as_array().unwrap().len(), BATCHES);
 
     let second = &seen.batches[1];

@@ -381,7 +381,7 @@ impl<P: Pipeline> Driver<P> {
         let listeners = &mut self.config.listeners;
         let outcome = execute(&mut self.pipeline, &settings, listeners, time, batches);
         let readings = self.inputs.readings();
-        let info = BatchInfo {
+        let mut info = BatchInfo {
             pipeline: self.info.name,
             batch_time: time,
             input_records,
@@ -393,6 +393,7 @@ impl<P: Pipeline> Driver<P> {
             partition_lag: readings.partition_lag,
             counters: crate::counters::totals(),
             state_entries: self.pipeline.state_entries(),
+            warnings: Vec::new(),
         };
         tracing::debug!(
             pipeline = info.pipeline,
@@ -405,6 +406,7 @@ impl<P: Pipeline> Driver<P> {
         for notice in self.keep_up.observe(&info) {
             if notice.is_warning() {
                 tracing::warn!(pipeline = info.pipeline, batch_time = %time, "{notice}");
+                info.warnings.push(notice.to_string());
             } else {
                 tracing::info!(pipeline = info.pipeline, batch_time = %time, "{notice}");
             }

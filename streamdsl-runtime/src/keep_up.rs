@@ -1,5 +1,6 @@
 //! Whether a pipeline keeps up: decisions per batch, as a pure function of the batches'
-//! metrics, so the driver only logs what they say (and the live page lists the warnings).
+//! metrics, so the driver only logs what they say and hands the warnings to the listeners
+//! ([`BatchInfo::warnings`]; the live page lists them).
 //! Batches never overlap or skip (as in Spark), so a pipeline slower than its interval falls
 //! ever further behind; Spark shows it on its UI, this says it in the log, once per episode,
 //! with the numbers, and says when it is over.
@@ -340,6 +341,7 @@ mod tests {
             partition_lag: Vec::new(),
             counters: Vec::new(),
             state_entries: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

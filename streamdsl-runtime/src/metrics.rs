@@ -35,6 +35,10 @@ pub struct BatchInfo {
     /// `update_state_by_key` and `map_with_state`, `(key, batch)` pairs of keyed windows,
     /// records or batches of the others.
     pub state_entries: Vec<(&'static str, usize)>,
+    /// What the keep-up checks warned of at this batch, as the log says it: the pipeline fell
+    /// behind its interval, an output keeps failing, an input waits on backpressure. Each is
+    /// said once per episode, so this is empty for most batches.
+    pub warnings: Vec<String>,
 }
 
 impl BatchInfo {

@@ -8,7 +8,6 @@ mod prometheus;
 pub(crate) mod server;
 
 use crate::Time;
-use crate::keep_up::KeepUp;
 use crate::metrics::{BatchInfo, CheckpointInfo, OutputOperationInfo, StreamingListener};
 use crate::pipeline::PipelineInfo;
 use serde::Serialize;
@@ -31,7 +30,6 @@ pub(crate) struct Monitor(Arc<Shared>);
 struct Shared {
     board: Mutex<Board>,
     metrics: Mutex<prometheus::Metrics>,
-    keep_up: Mutex<KeepUp>,
 }
 
 /// What the page shows: `/api/status`, serialized as is.
@@ -164,7 +162,6 @@ impl Monitor {
         Monitor(Arc::new(Shared {
             board: Mutex::new(board),
             metrics: Mutex::new(prometheus::Metrics::new(info.name)),
-            keep_up: Mutex::new(KeepUp::new(info.batch_interval)),
         }))
     }
 
@@ -233,7 +230,6 @@ impl StreamingListener for MonitorListener {
 
     fn on_batch_completed(&mut self, info: &BatchInfo) {
         self.0.metrics().batch_completed(info);
-        let notices = lock(&self.0.0.keep_up).observe(info);
         let mut board = self.0.board();
         let board = &mut *board;
         board.batches_completed += 1;
@@ -270,10 +266,10 @@ impl StreamingListener for MonitorListener {
             outputs: info.outputs.iter().map(OutputRow::from).collect(),
         };
         push_bounded(&mut board.batches, Arc::new(row), RETAINED_BATCHES);
-        for notice in notices.iter().filter(|n| n.is_warning()) {
+        for warning in &info.warnings {
             let row = WarningRow {
                 at_ms: wall_clock_ms(),
-                message: notice.to_string(),
+                message: warning.clone(),
             };
             push_bounded(&mut board.warnings, row, RETAINED_EVENTS);
         }
