@@ -282,7 +282,7 @@ where
     type Value = T::Value;
     #[inline(always)]
     fn hash(state: &KeyHasher, record: &T) -> u64 {
-        state.hash_one(record.key())
+        state.hash_of(record.key())
     }
     #[inline(always)]
     fn split(record: T) -> (T::Key, T::Value) {
@@ -299,7 +299,7 @@ impl<T: Hash + Eq> Route<T> for ByRecord {
     type Value = ();
     #[inline(always)]
     fn hash(state: &KeyHasher, record: &T) -> u64 {
-        state.hash_one(record)
+        state.hash_of(record)
     }
     #[inline(always)]
     fn split(record: T) -> (T, ()) {
@@ -323,8 +323,9 @@ pub struct Grouped<K, V, A, F, T, R> {
     /// The groups of the forks joined into this sink, fork by fork (a sink takes in one
     /// port's loop, so it is joined once).
     joined: Vec<Vec<KeyTable<K, A>>>,
-    /// Records not yet applied, as key hash, key and value, per key group.
-    pending: Vec<Vec<(u64, K, V)>>,
+    /// Records not yet applied, as key hash, key and value, per key group (an array: a key
+    /// group indexes it with no bounds check).
+    pending: Box<[Vec<(u64, K, V)>; KEY_GROUPS]>,
     buffered: usize,
     fold: F,
     /// Partitions of the finished batch.
@@ -343,7 +344,7 @@ impl<K, V, A, F, T, R> Grouped<K, V, A, F, T, R> {
                 .take(KEY_GROUPS)
                 .collect(),
             joined: Vec::new(),
-            pending: std::iter::repeat_with(Vec::new).take(KEY_GROUPS).collect(),
+            pending: Box::new(std::array::from_fn(|_| Vec::new())),
             buffered: 0,
             fold,
             partitions: partitions.max(1),
@@ -372,7 +373,7 @@ where
         }
         self.buffered = 0;
         let fold = &self.fold;
-        for (table, records) in self.groups.iter_mut().zip(&mut self.pending) {
+        for (table, records) in self.groups.iter_mut().zip(self.pending.iter_mut()) {
             for (hash, key, value) in records.drain(..) {
                 table.add(fold, hash, key, value);
             }
