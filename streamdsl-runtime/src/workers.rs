@@ -282,7 +282,7 @@ where
     type Value = T::Value;
     #[inline(always)]
     fn hash(state: &KeyHasher, record: &T) -> u64 {
-        state.hash_of(record.key())
+        state.hash_one(record.key())
     }
     #[inline(always)]
     fn split(record: T) -> (T::Key, T::Value) {
@@ -299,7 +299,7 @@ impl<T: Hash + Eq> Route<T> for ByRecord {
     type Value = ();
     #[inline(always)]
     fn hash(state: &KeyHasher, record: &T) -> u64 {
-        state.hash_of(record)
+        state.hash_one(record)
     }
     #[inline(always)]
     fn split(record: T) -> (T, ()) {

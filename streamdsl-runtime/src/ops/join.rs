@@ -11,7 +11,7 @@ use super::group_by_key::Collect;
 use crate::Batch;
 use crate::keyed::{Key, KeyHasher, KeyTable, KeyValue};
 use crate::workers::{Grouped, Out, Route};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
 
 /// The two sides of a join must have one key type.
@@ -45,7 +45,7 @@ where
     type Value = T::Value;
     #[inline(always)]
     fn hash(state: &KeyHasher, record: &T) -> u64 {
-        state.hash_of(record.key())
+        state.hash_one(record.key())
     }
     #[inline(always)]
     fn split(record: T) -> (K, T::Value) {
